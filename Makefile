@@ -1,0 +1,29 @@
+# One command sets everything up and runs the job: `make call` (a call in the terminal)
+# or `make test` (the whole suite, what CI runs). Only python3 with venv and pip is needed.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: setup call test serve check lint
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+call: setup
+	$(BIN)/ivr call $(ARGS)
+
+check: setup
+	$(BIN)/ivr check
+
+lint: setup
+	$(BIN)/ruff check ivr tests bench
+
+test: setup lint check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+serve: setup
+	PORT=$${PORT:-8000} $(BIN)/gunicorn --bind 127.0.0.1:$${PORT:-8000} --workers 3 "ivr.app:create_app()"

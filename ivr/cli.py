@@ -1,0 +1,109 @@
+"""`ivr call`: play a whole call in the terminal; `ivr check`: validate the content files."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ivr.errors import IvrError
+from ivr.phone import CallFailed, Phone, flask_transport, http_transport
+
+KEYS = set("0123456789*#")
+SILENCE = "."
+
+
+def _phone(args: argparse.Namespace) -> Phone:
+    if args.url:
+        return Phone(http_transport(), base_url=args.url.rstrip("/"), auth_token=args.auth_token,
+                     advisor_answers=not args.advisor_busy)
+    from ivr.app import create_app
+
+    pairs = (("IVR_FLOW", args.flow), ("HELPLINE_NUMBER", args.helpline))
+    overrides = {key: value for key, value in pairs if value}
+    app = create_app(overrides)
+    token = app.config["IVR_SETTINGS"].auth_token
+    return Phone(flask_transport(app.test_client()), auth_token=token, advisor_answers=not args.advisor_busy)
+
+
+def _act(phone: Phone, entry: str) -> list[str]:
+    entry = entry.strip()
+    if entry in ("", SILENCE):
+        return phone.wait()
+    if all(ch in KEYS for ch in entry):
+        return phone.press(entry)
+    return phone.say(entry)
+
+
+def _show(lines: list[str], phone: Phone, out) -> None:
+    for whisper in phone.whispers:
+        print(f"  (advisor hears) {whisper}", file=out)
+    phone.whispers.clear()
+    for text in lines:
+        print(f"  line: {text}", file=out)
+    if phone.dialled:
+        print(f"  (transferred to {phone.dialled[-1]})", file=out)
+        phone.dialled.clear()
+
+
+def call(args: argparse.Namespace, out=sys.stdout) -> int:
+    phone = _phone(args)
+    script = None if args.keys is None else args.keys.split(",")
+    _show(phone.dial(), phone, out)
+    while phone.waiting:
+        if script is not None:
+            if not script:
+                print("  (end of the scripted keys: hanging up)", file=out)
+                return 0
+            entry = script.pop(0)
+            print(f"caller> {entry.strip() or SILENCE}", file=out)
+        else:
+            try:
+                entry = input("caller> (key 0-9 * #, words, or Enter for silence) ")
+            except EOFError:
+                print("\n  (caller hung up)", file=out)
+                return 0
+        _show(_act(phone, entry), phone, out)
+    print("  (call ended)", file=out)
+    return 0
+
+
+def check(args: argparse.Namespace, out=sys.stdout) -> int:
+    from ivr.config import load_settings
+    from ivr.content import load_content
+
+    settings = load_settings({"IVR_FLOW": args.flow} if args.flow else None)
+    content = load_content(settings.flow, settings.prompts)
+    print(f"ok: {settings.flow} ({len(content.flow.criteria)} criteria, "
+          f"{len(content.flow.providers)} providers) with {settings.prompts}", file=out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ivr", description="FranceConnect phone assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    play = commands.add_parser("call", help="play a call in the terminal")
+    play.add_argument("--keys", help="scripted answers, comma-separated: keys, words, or . for silence")
+    play.add_argument("--url", help="a running server's base URL (default: the app in-process)")
+    play.add_argument("--auth-token", default="", help="sign requests to --url with this token")
+    play.add_argument("--flow", help="flow file (default: IVR_FLOW)")
+    play.add_argument("--helpline", help="advisor number in E.164 (default: HELPLINE_NUMBER)")
+    play.add_argument("--advisor-busy", action="store_true", help="the advisor does not answer")
+    play.set_defaults(run=call)
+    validate = commands.add_parser("check", help="validate the flow and prompt files")
+    validate.add_argument("--flow", help="flow file (default: IVR_FLOW)")
+    validate.set_defaults(run=check)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    try:
+        return args.run(args)
+    except IvrError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except CallFailed as error:
+        print(f"call failed: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Load a flow and its prompts together, and refuse any mismatch before the first call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.engine.call import PROMPTS
+from ivr.engine.intents import SPOKEN
+from ivr.errors import ContentError
+from ivr.flow import Flow, load_flow
+from ivr.prompts import VOCABULARY_FILE, Catalog, load_catalog
+
+
+@dataclass(frozen=True)
+class Content:
+    flow: Flow
+    catalog: Catalog
+
+
+def load_content(flow_path: str | Path, prompts_folder: str | Path) -> Content:
+    """The flow and the catalogue, every cross-reference checked."""
+    flow = load_flow(flow_path)
+    catalog = load_catalog(prompts_folder)
+    for field, key in flow.prompt_keys():
+        if key not in catalog.texts:
+            raise ContentError(flow_path, field, f"a prompt key defined in {prompts_folder} (no '{key}')")
+        catalog.require({key: frozenset()}, str(flow_path))
+    catalog.require(PROMPTS, str(Path(prompts_folder)))
+    vocabulary = Path(prompts_folder) / VOCABULARY_FILE
+    wanted = {intent.value for intent in SPOKEN}
+    for intent in catalog.vocabulary:
+        if intent not in wanted:
+            raise ContentError(vocabulary, intent, f"one of {', '.join(sorted(wanted))}")
+    for intent in sorted(wanted - set(catalog.vocabulary)):
+        raise ContentError(vocabulary, intent, "a list of phrases for this intent")
+    return Content(flow, catalog)

@@ -1,0 +1,1 @@
+"""The call logic: plain Python over immutable models, no web framework, no Twilio."""

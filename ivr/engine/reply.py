@@ -1,0 +1,55 @@
+"""What the engine answers: lines to speak and what happens next, free of any telephony detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from ivr.engine.state import CallState
+
+Param = Union[str, int, "Line", tuple["Line", ...]]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One prompt key and the values of its placeholders."""
+
+    key: str
+    params: tuple[tuple[str, Param], ...] = ()
+
+
+def line(key: str, **params: Param) -> Line:
+    """A Line from keyword placeholders."""
+    return Line(key, tuple(sorted(params.items())))
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Speak while listening; the caller's input is handled against `state`.
+
+    With `closing`, silence ends the call after those lines (used at the result);
+    without, silence comes back as a silence event on the same state.
+    """
+
+    lines: tuple[Line, ...]
+    state: CallState
+    closing: tuple[Line, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Speak, then connect the caller to the advisor; come back to `state` if that fails."""
+
+    lines: tuple[Line, ...]
+    state: CallState
+    whisper: tuple[Line, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """Speak, then end the call."""
+
+    lines: tuple[Line, ...]
+
+
+Reply = Listen | Transfer | Hangup

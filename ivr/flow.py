@@ -1,0 +1,156 @@
+"""Call flows: frozen models loaded from `flows/*.yaml` and checked before the first call."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ivr.errors import ContentError
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+PromptKey = Annotated[str, Field(pattern=r"^[a-z0-9_.]+$")]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+# The state token spends one character of this alphabet on a criterion index.
+MAX_CRITERIA = 64
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Criterion(Model):
+    """One yes/no question a caller can answer about themselves."""
+
+    id: Identifier
+    prompt: PromptKey
+    help: PromptKey
+    label: PromptKey
+    prior: Probability
+    pinned: bool = False
+    gate: bool = False
+
+
+class Provider(Model):
+    """An identity provider: usable when every one of its criteria is answered yes."""
+
+    id: Identifier
+    name: PromptKey
+    site: str = Field(min_length=3)
+    criteria: tuple[Identifier, ...] = Field(min_length=1)
+    caution: PromptKey | None = None
+
+
+class Implication(Model):
+    """A yes to `if_` is a yes to `then`, so a no to `then` is a no to `if_`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    if_: Identifier = Field(alias="if")
+    then: Identifier
+
+
+class Flow(Model):
+    """A whole call: its criteria, providers, implications and next steps."""
+
+    id: Identifier
+    version: int = Field(ge=1)
+    criteria: tuple[Criterion, ...] = Field(min_length=1, max_length=MAX_CRITERIA)
+    providers: tuple[Provider, ...] = Field(min_length=1)
+    implications: tuple[Implication, ...] = ()
+    steps: tuple[PromptKey, ...] = Field(min_length=1)
+    digest: str = ""
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Flow:
+        _unique("criteria", (c.id for c in self.criteria))
+        _unique("providers", (p.id for p in self.providers))
+        known = {c.id for c in self.criteria}
+        for i, provider in enumerate(self.providers):
+            _unique(f"providers[{i}].criteria", provider.criteria)
+            for j, cid in enumerate(provider.criteria):
+                if cid not in known:
+                    raise ValueError(f"providers[{i}].criteria[{j}]: unknown criterion '{cid}'")
+                if self.criterion(cid).gate:
+                    raise ValueError(f"providers[{i}].criteria[{j}]: '{cid}' is a gate, asked of everyone")
+        for i, rule in enumerate(self.implications):
+            for side, cid in (("if", rule.if_), ("then", rule.then)):
+                if cid not in known:
+                    raise ValueError(f"implications[{i}].{side}: unknown criterion '{cid}'")
+        return self
+
+    def criterion(self, cid: str) -> Criterion:
+        """The criterion with this id."""
+        return self._by_id[cid]
+
+    def index(self, cid: str) -> int:
+        """The position of a criterion in the flow, used by the state token."""
+        return self._index[cid]
+
+    @cached_property
+    def _by_id(self) -> dict[str, Criterion]:
+        return {c.id: c for c in self.criteria}
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {c.id: i for i, c in enumerate(self.criteria)}
+
+    @cached_property
+    def gates(self) -> tuple[str, ...]:
+        """Criteria every caller must meet, asked before anything else."""
+        return tuple(c.id for c in self.criteria if c.gate)
+
+    def prompt_keys(self) -> Iterable[tuple[str, str]]:
+        """Every (field, prompt key) the flow refers to."""
+        for i, c in enumerate(self.criteria):
+            for name in ("prompt", "help", "label"):
+                yield f"criteria[{i}].{name}", getattr(c, name)
+        for i, p in enumerate(self.providers):
+            yield f"providers[{i}].name", p.name
+            if p.caution:
+                yield f"providers[{i}].caution", p.caution
+        for i, key in enumerate(self.steps):
+            yield f"steps[{i}]", key
+
+
+def _unique(field: str, ids: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for cid in ids:
+        if cid in seen:
+            raise ValueError(f"{field}: duplicate id '{cid}'")
+        seen.add(cid)
+
+
+def load_flow(path: str | Path) -> Flow:
+    """Read and validate one flow file; raise ContentError naming what is wrong."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(path, "file", f"a readable flow file ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "file"
+        raise ContentError(path, where, f"valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(data, dict):
+        raise ContentError(path, "file", "a mapping with id, version, criteria, providers, steps")
+    if "digest" in data:
+        raise ContentError(path, "digest", "no such field (it is computed from the file)")
+    data["digest"] = hashlib.blake2s(raw, digest_size=8).hexdigest()
+    try:
+        return Flow.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "file"
+        message = first["msg"].removeprefix("Value error, ")
+        if ": " in message and not first["loc"]:
+            field, message = message.split(": ", 1)
+        raise ContentError(path, field, message) from exc

@@ -1,0 +1,1 @@
+"""The thin edge: Twilio's webhooks in, TwiML out."""

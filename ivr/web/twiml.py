@@ -1,0 +1,94 @@
+"""Turn the engine's replies into TwiML trees with twilio's builder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.config import BASIC_VOICES, Settings
+from ivr.engine.reply import Hangup, Line, Listen, Reply, Transfer
+from ivr.engine.state import CallState
+from ivr.prompts import Catalog
+
+LANGUAGE = "fr-FR"
+
+
+@dataclass(frozen=True)
+class Links:
+    """URLs the TwiML points back to, each carrying the call state."""
+
+    step: Callable[[CallState], str]
+    silence: Callable[[CallState], str]
+    dial: Callable[[CallState], str]
+    whisper: Callable[[CallState], str]
+
+
+class Renderer:
+    """Speaks lines in the configured voice and lays out Gather, Redirect, Dial and Hangup."""
+
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.voice = settings.voice
+        # Basic voices ignore SSML, so a rate would only be noise for them.
+        self.rate = "" if settings.voice in BASIC_VOICES else settings.speech_rate
+        self.timeout = settings.input_timeout
+        self.helpline = settings.helpline_number
+        self.time_limit = settings.dial_time_limit
+        # The few commonest phrases of each intent: hints help recognition, a long list only weighs.
+        self.hints = ", ".join(
+            phrase for phrases in catalog.vocabulary.values() for phrase in phrases[:3]
+        )
+
+    def say(self, parent: VoiceResponse | Gather, lines: tuple[Line, ...]) -> None:
+        """Add one <Say> holding these lines."""
+        text = " ".join(self.catalog.render(item) for item in lines)
+        if not text:
+            return
+        if self.rate:
+            parent.say(voice=self.voice, language=LANGUAGE).prosody(text, rate=self.rate)
+        else:
+            parent.say(text, voice=self.voice, language=LANGUAGE)
+
+    def render(self, reply: Reply, links: Links | None, caller_id: str | None = None) -> VoiceResponse:
+        """The TwiML document for one reply."""
+        response = VoiceResponse()
+        if isinstance(reply, Listen):
+            gather = response.gather(
+                input="dtmf speech",
+                language=LANGUAGE,
+                num_digits=1,
+                finish_on_key="",
+                timeout=self.timeout,
+                speech_timeout="auto",
+                hints=self.hints,
+                action=links.step(reply.state),
+                method="POST",
+            )
+            self.say(gather, reply.lines)
+            if reply.closing is None:
+                response.redirect(links.silence(reply.state), method="POST")
+            else:
+                self.say(response, reply.closing)
+                response.hangup()
+        elif isinstance(reply, Transfer):
+            self.say(response, reply.lines)
+            dial = response.dial(
+                action=links.dial(reply.state),
+                method="POST",
+                caller_id=caller_id,
+                time_limit=self.time_limit,
+                timeout=20,
+            )
+            dial.number(self.helpline, url=links.whisper(reply.state), method="POST")
+        elif isinstance(reply, Hangup):
+            self.say(response, reply.lines)
+            response.hangup()
+        return response
+
+    def whisper(self, lines: tuple[Line, ...]) -> VoiceResponse:
+        """Words for the advisor's ear; the document ends without hanging up so the call connects."""
+        response = VoiceResponse()
+        self.say(response, lines)
+        return response

@@ -1,0 +1,71 @@
+"""Fixtures: the app, its test client, and a phone that calls it as Twilio would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ivr.app import create_app
+from ivr.config import ROOT
+from ivr.phone import Phone, flask_transport
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
+
+
+@pytest.fixture
+def config() -> dict[str, str]:
+    """Settings for one test; tests add HELPLINE_NUMBER and friends before asking for `app`."""
+    return {"TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+
+
+@pytest.fixture
+def app(config):
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def phone(app) -> Callable[..., Phone]:
+    """A factory of phones that call the app; each phone is one call."""
+
+    def make(**options) -> Phone:
+        return Phone(flask_transport(app.test_client()), auth_token=AUTH_TOKEN, **options)
+
+    return make
+
+
+@pytest.fixture
+def call(phone) -> Callable[..., Phone]:
+    """Place a call, skip the greeting, answer each entry (key, words or '.' for silence)."""
+
+    def play(*entries: str, skip_greeting: bool = True, **options) -> Phone:
+        line = phone(**options)
+        line.dial()
+        if skip_greeting:
+            line.press("1")
+        for entry in entries:
+            if entry == ".":
+                line.wait()
+            elif all(ch in "0123456789*#" for ch in entry) and entry:
+                line.press(entry)
+            else:
+                line.say(entry)
+        return line
+
+    return play
+
+
+def spoken(phone: Phone) -> str:
+    """What the caller heard in the last turn, as one string."""
+    return " ".join(phone.heard)
+
+
+def flow_ids(path: Path) -> str:
+    return path.name
