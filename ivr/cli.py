@@ -46,7 +46,8 @@ def _show(lines: list[str], phone: Phone, out) -> None:
         phone.dialled.clear()
 
 
-def call(args: argparse.Namespace, out=sys.stdout) -> int:
+def call(args: argparse.Namespace, out=None) -> int:
+    out = out or sys.stdout
     phone = _phone(args)
     script = None if args.keys is None else args.keys.split(",")
     _show(phone.dial(), phone, out)
@@ -68,7 +69,8 @@ def call(args: argparse.Namespace, out=sys.stdout) -> int:
     return 0
 
 
-def check(args: argparse.Namespace, out=sys.stdout) -> int:
+def check(args: argparse.Namespace, out=None) -> int:
+    out = out or sys.stdout
     from ivr.config import load_settings
     from ivr.content import load_content
 

@@ -33,7 +33,7 @@ BASIC_VOICES = {"man", "woman", "alice"}
 class Settings(BaseModel):
     """Everything the server reads from its environment, checked once at start-up."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     auth_token: str = ""
     public_base_url: str = ""

@@ -1,0 +1,126 @@
+"""Only Twilio may drive a call: signatures, tampered URLs, lost state, and no number in the logs."""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ivr.app import create_app
+from ivr.engine.reply import line
+from ivr.phone import Phone, flask_transport
+from tests.caller import Caller
+from tests.conftest import AUTH_TOKEN, signature
+
+
+def first_action(post) -> str:
+    return ET.fromstring(post("/voice").get_data(as_text=True)).find("Gather").get("action")
+
+
+def test_a_request_signed_with_the_auth_token_is_served(post):
+    assert post("/voice", {"CallSid": "CA1"}).status_code == 200
+
+
+def test_a_forged_signature_is_refused_with_403(client):
+    form = {"CallSid": "CA1"}
+    forged = signature("http://localhost/voice", form, token="not-the-token")
+    assert client.post("/voice", data=form, headers={"X-Twilio-Signature": forged}).status_code == 403
+
+
+def test_a_missing_signature_is_refused_with_403(client):
+    assert client.post("/voice", data={"CallSid": "CA1"}).status_code == 403
+
+
+def test_a_signed_request_with_an_added_field_is_refused(client):
+    headers = {"X-Twilio-Signature": signature("http://localhost/voice", {"CallSid": "CA1"})}
+    response = client.post("/voice", data={"CallSid": "CA1", "Digits": "1"}, headers=headers)
+    assert response.status_code == 403
+
+
+def test_a_url_whose_state_token_was_altered_is_refused_with_403(client, post):
+    action = first_action(post)
+    form = {"Digits": "1"}
+    headers = {"X-Twilio-Signature": signature("http://localhost" + action, form)}
+    altered = action.replace("s=g", "s=r")
+    assert client.post(altered, data=form, headers=headers).status_code == 403
+
+
+def test_behind_a_tls_proxy_the_public_url_is_what_twilio_signed(config):
+    config["PUBLIC_BASE_URL"] = "https://ivr.example.fr/"
+    client = create_app(config).test_client()
+    form = {"CallSid": "CA1"}
+    good = {"X-Twilio-Signature": signature("https://ivr.example.fr/voice", form)}
+    internal = {"X-Twilio-Signature": signature("http://localhost/voice", form)}
+    assert client.post("/voice", data=form, headers=good).status_code == 200
+    assert client.post("/voice", data=form, headers=internal).status_code == 403
+
+
+def test_a_get_request_is_refused_with_405(client):
+    assert client.get("/voice").status_code == 405
+
+
+def test_without_an_auth_token_start_up_warns_that_signatures_are_not_checked(caplog):
+    with caplog.at_level(logging.WARNING, logger="ivr"):
+        create_app({"TWILIO_AUTH_TOKEN": ""})
+    assert "TWILIO_AUTH_TOKEN" in caplog.text
+
+
+@pytest.fixture
+def unsigned():
+    """An app run locally without an auth token, where a URL can be altered."""
+    return create_app({"TWILIO_AUTH_TOKEN": ""})
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "garbage", "q000.AAAAAAAA", "q0" + "1y" * 200 + ".x", "r~00.", "%00", "q~00.abc.def"],
+    ids=["empty", "garbage", "bad-check", "too-long", "empty-check", "nul", "two-dots"],
+)
+def test_a_tampered_state_token_restarts_the_questions_with_an_apology(unsigned, token):
+    service = unsigned.extensions["ivr"]
+    catalog, flow = service.renderer.catalog, service.call.flow
+    response = unsigned.test_client().post(f"/voice/step?s={token}", data={"Digits": "1"})
+    assert response.status_code == 200
+    text = " ".join(ET.fromstring(response.get_data(as_text=True)).itertext())
+    assert catalog.render(line("ask.restart")) in text
+    assert catalog.render(line(flow.criterion("nir").prompt)) in text
+
+
+def test_a_token_from_another_flow_version_restarts_with_an_apology(tmp_path, unsigned):
+    old = unsigned.test_client().post("/voice").get_data(as_text=True)
+    action = ET.fromstring(old).find("Gather").get("action")
+    edited = tmp_path / "flow.yaml"
+    source = (unsigned.config["IVR_SETTINGS"].flow).read_text(encoding="utf-8")
+    edited.write_text(source.replace("version: 1", "version: 2"), encoding="utf-8")
+    newer = create_app({"TWILIO_AUTH_TOKEN": "", "IVR_FLOW": str(edited)})
+    text = newer.test_client().post(action, data={"Digits": "1"}).get_data(as_text=True)
+    assert newer.extensions["ivr"].renderer.catalog.render(line("ask.restart")) in text
+
+
+def test_a_call_alternating_between_two_separately_created_apps_ends_right(config):
+    apps = [create_app(config), create_app(config)]
+    clients = [a.test_client() for a in apps]
+    turn = iter(range(1000))
+
+    def alternate(url, form, headers):
+        return flask_transport(clients[next(turn) % 2])(url, form, headers)
+
+    phone = Phone(alternate, auth_token=AUTH_TOKEN)
+    phone.dial()
+    phone.press("1")
+    service = apps[0].extensions["ivr"]
+    Caller(phone, service.call.flow, service.renderer.catalog).answer(carte_vitale=True, coordonnees_bancaires=True)
+    heard = " ".join(phone.heard)
+    expected = service.renderer.catalog.render(line("result.eligible", providers=(line("provider.ameli"),)))
+    assert expected in heard
+    assert next(turn) > 6
+
+
+def test_no_phone_number_ever_reaches_the_logs(call, caplog):
+    with caplog.at_level(logging.DEBUG):
+        phone = call("1", "9", "0", caller="+33612345678")
+        phone.press("1")
+    assert caplog.records
+    for digits in ("612345678", "33612345678", "900000000"):
+        assert digits not in caplog.text
