@@ -15,7 +15,7 @@ def consistent_profiles(flow: Flow) -> Iterator[dict[str, bool]]:
     """Every yes/no assignment of the flow's criteria that respects its implications."""
     ids = [c.id for c in flow.criteria]
     for values in itertools.product((True, False), repeat=len(ids)):
-        profile = dict(zip(ids, values))
+        profile = dict(zip(ids, values, strict=True))
         if all(not profile[r.if_] or profile[r.then] for r in flow.implications):
             yield profile
 

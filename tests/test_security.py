@@ -110,7 +110,8 @@ def test_a_call_alternating_between_two_separately_created_apps_ends_right(confi
     phone.dial()
     phone.press("1")
     service = apps[0].extensions["ivr"]
-    Caller(phone, service.call.flow, service.renderer.catalog).answer(carte_vitale=True, coordonnees_bancaires=True)
+    caller = Caller(phone, service.call.flow, service.renderer.catalog)
+    caller.answer(carte_vitale=True, coordonnees_bancaires=True)
     heard = " ".join(phone.heard)
     expected = service.renderer.catalog.render(line("result.eligible", providers=(line("provider.ameli"),)))
     assert expected in heard
