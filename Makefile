@@ -20,7 +20,7 @@ check: setup
 	$(BIN)/ivr check
 
 lint: setup
-	$(BIN)/ruff check ivr tests bench
+	$(BIN)/ruff check ivr tests $(wildcard bench)
 
 test: setup lint check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
