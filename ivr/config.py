@@ -49,7 +49,10 @@ class Settings(BaseModel):
     @field_validator("flow", "prompts")
     @classmethod
     def _from_root(cls, path: Path) -> Path:
-        return path if path.is_absolute() else ROOT / path
+        # A relative path means the working directory when it exists there, else the project's.
+        if path.is_absolute():
+            return path
+        return path.resolve() if path.exists() else ROOT / path
 
     @field_validator("public_base_url")
     @classmethod
