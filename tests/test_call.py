@@ -294,3 +294,11 @@ def test_speech_without_confidence_counts_as_invalid(call, say):
     phone = call()
     phone.post({"SpeechResult": "Oui."})
     assert say("ask.invalid") in spoken(phone)
+
+
+def test_each_failed_try_gives_the_caller_more_time_to_answer(post):
+    first = twiml(post("/voice"))
+    question = twiml(post(first.find("Gather").get("action"), {"Digits": "1"})).find("Gather")
+    retry = twiml(post(question.get("action"), {"Digits": "9"})).find("Gather")
+    again = twiml(post(retry.get("action"), {"Digits": "9"})).find("Gather")
+    assert [int(g.get("timeout")) for g in (question, retry, again)] == [6, 12, 18]

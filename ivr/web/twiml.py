@@ -60,7 +60,8 @@ class Renderer:
                 language=LANGUAGE,
                 num_digits=1,
                 finish_on_key="",
-                timeout=self.timeout,
+                # Each failed try buys more time: slower callers get it without asking (Section 508).
+                timeout=self.timeout * (1 + reply.state.tries),
                 speech_timeout="auto",
                 hints=self.hints,
                 action=links.step(reply.state),
