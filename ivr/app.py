@@ -14,6 +14,7 @@ from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FlowOrder
 from ivr.engine.reply import Hangup, line
+from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
 from ivr.web.views import Service, voice
@@ -21,8 +22,11 @@ from ivr.web.views import Service, voice
 log = logging.getLogger("ivr")
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the server: settings from defaults, environment, then `config`; content checked."""
+def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | None = None) -> Flask:
+    """Build the server: settings from defaults, environment, then `config`; content checked.
+
+    `sms_sender` replaces Twilio's REST API for the result SMS (the terminal's local fake).
+    """
     settings = load_settings(config)
     content = load_content(settings.flow, settings.prompts)
     app = Flask(__name__)
@@ -37,6 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         renderer=renderer,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         signature=signature,
+        sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
+        fallback=renderer.fallback(),
     )
     app.config["IVR_SETTINGS"] = settings
     app.register_blueprint(voice)
