@@ -6,7 +6,7 @@ import logging
 from typing import Protocol, TextIO
 
 import requests
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -40,7 +40,7 @@ class TwilioSender:
     def send(self, to: str, body: str, ref: str) -> bool:
         try:
             message = self.client.messages.create(to=to, body=body, **self.origin)
-        except TwilioRestException as error:
+        except (TwilioRestException, TwilioServiceException) as error:
             # The exception's text quotes the number: log only Twilio's code and the HTTP status.
             log.warning("call %s: SMS refused by Twilio (error %s, HTTP %s)", ref, error.code, error.status)
             return False
