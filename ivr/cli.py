@@ -48,7 +48,9 @@ def _show(lines: list[str], phone: Phone, out) -> None:
         phone.dialled.clear()
 
 
-def call(args: argparse.Namespace, out=sys.stdout) -> int:
+def call(args: argparse.Namespace, out=None) -> int:
+    # Looked up at call time, so a test capturing sys.stdout sees the call too.
+    out = out or sys.stdout
     phone = _phone(args, out)
     script = None if args.keys is None else args.keys.split(",")
     entry = "/voice" if args.transfer is None else f"/voice/transfer?{args.transfer}"
