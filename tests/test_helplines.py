@@ -423,7 +423,7 @@ def test_without_a_helpline_the_fallback_gives_in_person_help_and_hangs_up(clien
     document = twiml(signed_post(client, "/voice/fallback"))
     assert [child.tag for child in document] == ["Say", "Hangup"]
     text = said(document)
-    assert text.startswith("Excusez-nous, notre service a un problème technique.")
+    assert text.startswith("Excusez-nous, un problème technique nous empêche de continuer.")
     assert "espace France Services" in text and text.endswith("Au revoir, et bonne démarche.")
 
 
@@ -458,3 +458,11 @@ def test_a_status_callback_without_a_duration_is_accepted(client):
 
 def test_status_callbacks_are_signed_too(client):
     assert signed_post(client, "/voice/status", {"CallStatus": "completed"}, sign=False).status_code == 403
+
+
+def test_an_error_inside_a_webhook_answers_like_the_fallback(helpline, app, client):
+    service = app.extensions["ivr"]
+    app.extensions["ivr"] = replace(service, call=None)
+    document = twiml(signed_post(client, "/voice/step?s=x", {"Digits": "1"}))
+    assert said(document).startswith("Excusez-nous, notre service a un problème technique.")
+    assert document.find("Dial").text == HELPLINE

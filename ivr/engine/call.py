@@ -9,7 +9,7 @@ from ivr.engine.planner import Planner
 from ivr.engine.reply import Hangup, Line, Listen, Reply, Text, Transfer, line
 from ivr.engine.rules import closest, infer, judge
 from ivr.engine.state import CallState, Phase
-from ivr.flow import Flow
+from ivr.flow import Flow, Provider
 
 MAX_TRIES = 3
 # The advisor hears each answer up to this many; beyond, only the noes, to stay under 20 seconds.
@@ -124,7 +124,7 @@ class Call:
             lines.append(line("whisper.noes", items=noes) if noes else line("whisper.all_yes"))
             if noes and len(noes) < len(state.answers):
                 lines.append(line("whisper.others_yes"))
-        eligible = judge(self.flow, infer(self.flow, state.answers)).eligible
+        eligible = self._eligible(state)
         if eligible:
             lines.append(line("whisper.possible", providers=tuple(line(p.name) for p in eligible)))
         else:
@@ -175,7 +175,7 @@ class Call:
     def _at_result(self, state: CallState, intent: Intent) -> Reply:
         if intent in (Intent.YES, Intent.REPEAT):
             return self.result(state)
-        if intent is Intent.SMS and self._offers_sms(state):
+        if intent is Intent.SMS and self.sms and not state.sms_sent and self._eligible(state):
             return Text(self.text(state), state)
         if intent is Intent.BACK and state.answers:
             return self.ask(replace(state, answers=state.answers[:-1], tries=0), (line("ask.back"),))
@@ -216,11 +216,13 @@ class Call:
         else:
             lines = self._closest(known)
         here = replace(state, phase=Phase.RESULT, question=None, tries=0)
-        return Listen((*preface, *lines, *self._result_options(here)), here, closing=(line("goodbye"),))
+        options = self._result_options(here, bool(verdict.eligible))
+        return Listen((*preface, *lines, *options), here, closing=(line("goodbye"),))
 
-    def _result_options(self, state: CallState) -> tuple[Line, ...]:
+    def _result_options(self, state: CallState, usable: bool) -> tuple[Line, ...]:
         options = [line("result.repeat")]
-        if self._offers_sms(state):
+        # Only a result with a provider to use is worth a text; one message per call is enough.
+        if self.sms and usable and not state.sms_sent:
             options.append(line("sms.offer"))
         if state.answers:
             options.append(line("result.correct"))
@@ -228,15 +230,12 @@ class Call:
             options.append(line("keys.advisor"))
         return tuple(options)
 
-    def _offers_sms(self, state: CallState) -> bool:
-        # Only a result with a provider to use is worth a text; one message per call is enough.
-        if not self.sms or state.sms_sent:
-            return False
-        return bool(judge(self.flow, infer(self.flow, state.answers)).eligible)
+    def _eligible(self, state: CallState) -> tuple[Provider, ...]:
+        return judge(self.flow, infer(self.flow, state.answers)).eligible
 
     def text(self, state: CallState) -> tuple[Line, ...]:
         """The result as an SMS: the usable providers and their sites, the steps, the cautions."""
-        eligible = judge(self.flow, infer(self.flow, state.answers)).eligible
+        eligible = self._eligible(state)
         sites = tuple(line("sms.provider", site=p.site) for p in eligible)
         cautions = tuple(line(p.caution) for p in eligible if p.caution)
         return (line("sms.eligible"), *sites, line("sms.steps"), *cautions)
@@ -245,7 +244,8 @@ class Call:
         """Say whether the SMS left, then wait at the result again; the call goes on either way."""
         here = replace(state, phase=Phase.RESULT, question=None, tries=0, sms_sent=state.sms_sent or sent)
         said = line("sms.sent" if sent else "sms.failed")
-        return Listen((said, *self._result_options(here)), here, closing=(line("goodbye"),))
+        options = self._result_options(here, bool(self._eligible(here)))
+        return Listen((said, *options), here, closing=(line("goodbye"),))
 
     def _closest(self, known: dict[str, bool]) -> tuple[Line, ...]:
         near = closest(self.flow, known)

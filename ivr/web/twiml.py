@@ -92,15 +92,14 @@ class Renderer:
     def fallback(self) -> str:
         """TwiML for when our server failed: apologise, try the advisor, else in-person help; hang up."""
         response = VoiceResponse()
-        help_lines = (line("help.in_person"), line("fallback.later"), line("goodbye"))
         if self.helpline:
             self.say(response, (line("fallback.apology"), line("transfer.intro")))
             # No action URL: it would point at the server that just failed. If nobody answers,
             # Twilio goes on with the help below.
             response.dial(self.helpline, time_limit=self.time_limit, timeout=DIAL_TIMEOUT)
-            self.say(response, help_lines)
+            self.say(response, (line("help.in_person"), line("fallback.later"), line("goodbye")))
         else:
-            self.say(response, (line("fallback.apology"), *help_lines))
+            self.say(response, (line("error.technical"), line("help.in_person"), line("goodbye")))
         response.hangup()
         return str(response)
 
