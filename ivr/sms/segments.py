@@ -7,8 +7,13 @@ from dataclasses import dataclass
 # GSM 03.38 basic character set (the escape code 0x1B left out) and its extension table,
 # whose characters take two septets (escape + character).
 GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    "@$\n\r_ !\"#%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    # Written as escapes, the rest of the table: pound, yen, e/e/u/i/o grave and acute, C cedilla,
+    # O slash, A ring, Greek capitals, AE, sharp s, E acute, currency sign, inverted marks,
+    # A/O/N/U and a/o/n/u with diaeresis or tilde, section sign, a grave.
+    "\u00a3\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\u00d8\u00f8\u00c5\u00e5\u00c6\u00e6\u00df\u00c9"
+    "\u0394\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u00a4\u00a1\u00bf\u00a7"
+    "\u00c4\u00d6\u00d1\u00dc\u00e4\u00f6\u00f1\u00fc\u00e0"
 )
 GSM_EXTENSION = frozenset("\f^{}\\[]~|€")
 
