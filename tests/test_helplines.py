@@ -466,3 +466,11 @@ def test_an_error_inside_a_webhook_answers_like_the_fallback(helpline, app, clie
     document = twiml(signed_post(client, "/voice/step?s=x", {"Digits": "1"}))
     assert said(document).startswith("Excusez-nous, notre service a un problème technique.")
     assert document.find("Dial").text == HELPLINE
+
+
+def test_on_a_call_placed_to_the_person_the_advisor_sees_our_number(helpline, app, client):
+    state = CallState(Phase.ASK, question="nir")
+    path = f"/voice/step?s={token.encode(flow_of(app), state)}"
+    document = twiml(signed_post(client, path, {"From": LINE, "To": CALLER, "Direction": "outbound-api",
+                                                "Digits": "0"}))
+    assert document.find("Dial").get("callerId") == LINE

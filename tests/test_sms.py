@@ -375,3 +375,16 @@ def test_the_sms_answer_is_valid_twiml(sms, client, twilio_api, app):
     document = ET.fromstring(response.get_data(as_text=True))
     assert [child.tag for child in document] == ["Gather", "Say", "Hangup"]
     assert "".join(document.find("Gather").find("Say").itertext()).startswith(SENT)
+
+
+def test_on_a_call_placed_to_the_person_the_sms_goes_to_the_called_number(sms, client, app, twilio_api):
+    # A helpline that calls a person back and redirects the call here: Twilio posts Direction
+    # outbound-api, our number in From and the person in To.
+    accepted(twilio_api)
+    state = CallState(Phase.RESULT, (("nir", True), ("affiliation_msa", True)))
+    path = f"/voice/step?s={token.encode(app.extensions['ivr'].call.flow, state)}"
+    form = {"CallSid": "CA" + "3" * 32, "From": SMS_FROM, "To": MOBILE, "Direction": "outbound-api",
+            "Digits": "2"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
+    client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+    assert form_of(twilio_api.calls[0])["To"] == MOBILE

@@ -51,10 +51,25 @@ def service() -> Service:
     return current_app.extensions["ivr"]
 
 
+def _outbound() -> bool:
+    # A call a helpline placed to the person (a call back) has the person in To and our number in From.
+    return request.form.get("Direction", "").startswith("outbound")
+
+
+def _caller() -> str:
+    """The person's number."""
+    return request.form.get("To" if _outbound() else "From", "")[:MAX_FIELD]
+
+
+def _ours() -> str:
+    """Our number on this call, shown to the advisor as caller ID."""
+    return request.form.get("From" if _outbound() else "To", "")[:MAX_FIELD]
+
+
 def _call() -> Call:
     """The conversation rules for this caller: the result is offered by SMS to French mobiles."""
     call = service().call
-    if service().sms is not None and french_mobile(request.form.get("From", "")[:MAX_FIELD]):
+    if service().sms is not None and french_mobile(_caller()):
         return replace(call, sms=True)
     return call
 
@@ -84,7 +99,7 @@ def _links() -> Links:
 def _twiml(reply: Reply, call: Call | None = None) -> Response:
     if isinstance(reply, Text):
         reply = _send_text(reply, call or _call())
-    caller_id = request.form.get("To", "")[:MAX_FIELD] or None
+    caller_id = _ours() or None
     document = service().renderer.render(reply, _links(), caller_id)
     return Response(str(document), mimetype="text/xml")
 
@@ -98,7 +113,7 @@ def _call_ref() -> str:
 def _send_text(reply: Text, call: Call) -> Reply:
     """Send the result by SMS now, and tell the caller whether it left."""
     sender = service().sms
-    number = request.form.get("From", "")[:MAX_FIELD]
+    number = _caller()
     sent = False
     if sender is not None and french_mobile(number):
         sent = sender.send(number, compose(service().renderer.catalog, reply.message), _call_ref())
