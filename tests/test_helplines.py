@@ -145,19 +145,24 @@ def test_key_0_at_the_result_transfers_to_the_advisor(helpline, call):
     assert phone.dialled == [HELPLINE]
 
 
-def test_the_advisor_hears_the_line_the_answers_and_the_possible_providers(helpline, call):
-    phone = call("1", "1", "1", "1", "0")
-    assert phone.whispers == [
+def test_the_advisor_hears_the_line_the_answers_and_the_possible_providers(helpline, phone):
+    line = phone()
+    line.dial("/voice/transfer?nir=1&nf=1&rfr=1&nal=1")
+    line.press("0")
+    assert line.whispers == [
         "Appel de la ligne FranceConnect. NIR en 1 ou 2 : oui. numéro fiscal : oui. revenu fiscal : oui. "
         "numéro d'accès : oui. Comptes possibles : impôts point gouv point fr."
     ]
 
 
-def test_the_advisor_hears_the_noes_too(helpline, call):
-    phone = call("1", "2", "0")
-    whisper = phone.whispers[0]
-    assert "numéro fiscal : non." in whisper
-    assert "Aucun compte possible pour l'instant." in whisper
+def test_the_advisor_hears_the_noes_too(helpline, phone):
+    line = phone()
+    line.dial("/voice/transfer?nir=1&nf=0")
+    line.press("0")
+    assert line.whispers == [
+        "Appel de la ligne FranceConnect. NIR en 1 ou 2 : oui. numéro fiscal : non. "
+        "Aucun compte possible pour l'instant."
+    ]
 
 
 def test_the_whisper_answers_in_twiml_without_hanging_up_so_the_caller_is_connected(helpline, app, client):
@@ -357,7 +362,8 @@ def test_unusable_known_answers_are_ignored_and_logged_without_any_number(phone,
 
 def test_a_criterion_asked_about_twice_with_one_value_counts_once(phone, caplog):
     text = " ".join(phone().dial("/voice/transfer?nir=1&NIR=oui"))
-    assert "Avez-vous votre numéro fiscal ?" in text
+    assert "Avez-vous un numéro de sécurité sociale qui commence par 1 ou par 2 ?" not in text
+    assert "Avez-vous" in text
     assert "ignored" not in caplog.text
 
 
