@@ -13,7 +13,7 @@ from ivr.content import load_content
 from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FlowOrder
-from ivr.engine.reply import Hangup, line
+from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
 from ivr.web.views import Service, voice
@@ -21,8 +21,11 @@ from ivr.web.views import Service, voice
 log = logging.getLogger("ivr")
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the server: settings from defaults, environment, then `config`; content checked."""
+def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | None = None) -> Flask:
+    """Build the server: settings from defaults, environment, then `config`; content checked.
+
+    `sms_sender` replaces Twilio's REST API for the result SMS (the terminal's local fake).
+    """
     settings = load_settings(config)
     content = load_content(settings.flow, settings.prompts)
     app = Flask(__name__)
@@ -32,19 +35,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         )
     signature = SignatureCheck(settings.auth_token, settings.public_base_url) if settings.auth_token else None
     renderer = Renderer(settings, content.catalog)
+    # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
+    fallback = renderer.fallback()
     app.extensions["ivr"] = Service(
         call=Call(content.flow, FlowOrder(content.flow), advisor=bool(settings.helpline_number)),
         renderer=renderer,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         signature=signature,
+        sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
+        fallback=fallback,
     )
     app.config["IVR_SETTINGS"] = settings
     app.register_blueprint(voice)
 
     @app.errorhandler(500)
     def apologise(error: Exception) -> Response:
-        # The caller must never hear Twilio's generic error: apologise and point to help.
-        lines = (line("error.technical"), line("help.in_person"), line("goodbye"))
-        return Response(str(renderer.render(Hangup(lines), None)), mimetype="text/xml")
+        # The caller must never hear Twilio's generic error: apologise, then the advisor or in-person help.
+        return Response(fallback, mimetype="text/xml")
 
     return app

@@ -13,17 +13,19 @@ KEYS = set("0123456789*#")
 SILENCE = "."
 
 
-def _phone(args: argparse.Namespace) -> Phone:
+def _phone(args: argparse.Namespace, out) -> Phone:
+    options = {"advisor_answers": not args.advisor_busy, "caller": args.caller}
     if args.url:
-        return Phone(http_transport(), base_url=args.url.rstrip("/"), auth_token=args.auth_token,
-                     advisor_answers=not args.advisor_busy)
+        return Phone(http_transport(), base_url=args.url.rstrip("/"), auth_token=args.auth_token, **options)
     from ivr.app import create_app
+    from ivr.sms.sender import PrintSender
 
     pairs = (("IVR_FLOW", args.flow), ("HELPLINE_NUMBER", args.helpline))
     overrides = {key: value for key, value in pairs if value}
-    app = create_app(overrides)
+    # In the terminal the SMS is printed, never sent: the simulated caller's number is made up.
+    app = create_app(overrides, sms_sender=PrintSender(out))
     token = app.config["IVR_SETTINGS"].auth_token
-    return Phone(flask_transport(app.test_client()), auth_token=token, advisor_answers=not args.advisor_busy)
+    return Phone(flask_transport(app.test_client()), auth_token=token, **options)
 
 
 def _act(phone: Phone, entry: str) -> list[str]:
@@ -48,9 +50,10 @@ def _show(lines: list[str], phone: Phone, out) -> None:
 
 def call(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
-    phone = _phone(args)
+    phone = _phone(args, out)
     script = None if args.keys is None else args.keys.split(",")
-    _show(phone.dial(), phone, out)
+    entry = "/voice" if args.transfer is None else f"/voice/transfer?{args.transfer}"
+    _show(phone.dial(entry), phone, out)
     while phone.waiting:
         if script is not None:
             if not script:
@@ -91,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument("--flow", help="flow file (default: IVR_FLOW)")
     play.add_argument("--helpline", help="advisor number in E.164 (default: HELPLINE_NUMBER)")
     play.add_argument("--advisor-busy", action="store_true", help="the advisor does not answer")
+    play.add_argument("--caller", default="+33612345678",
+                      help="the caller's number (default: a French mobile, offered the SMS)")
+    play.add_argument("--transfer", metavar="QUERY",
+                      help="enter as a caller sent by a helpline, with known answers such as 'nf=1&vitale=0'")
     play.set_defaults(run=call)
     validate = commands.add_parser("check", help="validate the flow and prompt files")
     validate.add_argument("--flow", help="flow file (default: IVR_FLOW)")

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ivr.errors import ConfigError
 
@@ -25,9 +34,16 @@ ENVIRONMENT = {
     "IVR_INPUT_TIMEOUT": "input_timeout",
     "HELPLINE_NUMBER": "helpline_number",
     "IVR_DIAL_TIME_LIMIT": "dial_time_limit",
+    "TWILIO_ACCOUNT_SID": "account_sid",
+    "SMS_FROM": "sms_from",
+    "TWILIO_MESSAGING_SERVICE_SID": "messaging_service_sid",
 }
 
 BASIC_VOICES = {"man", "woman", "alice"}
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# An alphanumeric sender ID: 1 to 11 letters, digits or spaces, at least one letter.
+SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 
 
 class Settings(BaseModel):
@@ -43,8 +59,53 @@ class Settings(BaseModel):
     speech_rate: str = ""
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     input_timeout: int = Field(default=6, ge=1, le=60)
-    helpline_number: str = Field(default="", pattern=r"^(\+[1-9][0-9]{6,14})?$")
+    helpline_number: str = ""
     dial_time_limit: int = Field(default=1800, ge=60, le=14400)
+    account_sid: str = ""
+    sms_from: str = ""
+    messaging_service_sid: str = ""
+
+    @field_validator("account_sid", "messaging_service_sid")
+    @classmethod
+    def _sid(cls, sid: str, info: ValidationInfo) -> str:
+        prefix = "AC" if info.field_name == "account_sid" else "MG"
+        if sid and not re.fullmatch(rf"{prefix}[0-9a-f]{{32}}", sid):
+            raise ValueError(f"{prefix} followed by 32 hexadecimal digits, as shown in the Twilio console")
+        return sid
+
+    @field_validator("helpline_number")
+    @classmethod
+    def _e164(cls, number: str) -> str:
+        if number and not E164.match(number):
+            raise ValueError(
+                "a phone number in international E.164 form: +, country code, number, "
+                "no spaces or dots, such as +33123456789"
+            )
+        return number
+
+    @field_validator("sms_from")
+    @classmethod
+    def _sender(cls, sender: str) -> str:
+        if sender and not (E164.match(sender) or SENDER_ID.match(sender)):
+            raise ValueError(
+                "a phone number in E.164 form such as +33612345678, "
+                "or an alphanumeric sender ID of at most 11 letters and digits"
+            )
+        return sender
+
+    @model_validator(mode="after")
+    def _sms_complete(self) -> Settings:
+        # Half an SMS set-up is a mistake to report at start-up, not a silent "no SMS" at the result.
+        if (self.sms_from or self.messaging_service_sid) and not (self.account_sid and self.auth_token):
+            raise ValueError(
+                "SMS_FROM or TWILIO_MESSAGING_SERVICE_SID needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            )
+        return self
+
+    @property
+    def sms_configured(self) -> bool:
+        """Whether results can be sent by SMS through Twilio's REST API."""
+        return bool(self.account_sid and self.auth_token and (self.sms_from or self.messaging_service_sid))
 
     @field_validator("flow", "prompts")
     @classmethod
@@ -80,6 +141,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:
+            raise ConfigError(message) from exc
+        field = str(first["loc"][0])
         names = {v: k for k, v in ENVIRONMENT.items()}
-        raise ConfigError(f"{names.get(field, field)}: {first['msg']} (got {first.get('input')!r})") from exc
+        raise ConfigError(f"{names.get(field, field)}: {message} (got {first.get('input')!r})") from exc

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.engine.call import PROMPTS
+from ivr.engine.call import PROMPTS, Call
 from ivr.engine.intents import SPOKEN
+from ivr.engine.planner import FlowOrder
 from ivr.errors import ContentError
 from ivr.flow import Flow, load_flow
 from ivr.prompts import VOCABULARY_FILE, Catalog, load_catalog
+from ivr.sms.message import check_length
 
 
 @dataclass(frozen=True)
@@ -34,4 +36,5 @@ def load_content(flow_path: str | Path, prompts_folder: str | Path) -> Content:
             raise ContentError(vocabulary, intent, f"one of {', '.join(sorted(wanted))}")
     for intent in sorted(wanted - set(catalog.vocabulary)):
         raise ContentError(vocabulary, intent, "a list of phrases for this intent")
+    check_length(Call(flow, FlowOrder(flow)), catalog, catalog.sources["sms.steps"])
     return Content(flow, catalog)

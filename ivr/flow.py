@@ -19,6 +19,8 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 # The state token spends one character of this alphabet on a criterion index.
 MAX_CRITERIA = 64
+# Query parameters the voice webhooks already use; a criterion's code must not shadow them.
+RESERVED_CODES = frozenset({"s", "silence", "intro"})
 
 
 class Model(BaseModel):
@@ -35,6 +37,15 @@ class Criterion(Model):
     prior: Probability
     pinned: bool = False
     gate: bool = False
+    # A short name for an operator's query string (?nf=1); the id when absent.
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=20)] | None = None
+    # A few words for the advisor's whisper, where every second counts; the label when absent.
+    short: PromptKey | None = None
+
+    @property
+    def query_name(self) -> str:
+        """The name of this criterion in a transfer URL's query string."""
+        return self.code or self.id
 
 
 class Provider(Model):
@@ -71,6 +82,17 @@ class Flow(Model):
     def _check_references(self) -> Flow:
         _unique("criteria", (c.id for c in self.criteria))
         _unique("providers", (p.id for p in self.providers))
+        names: dict[str, str] = {}
+        for i, c in enumerate(self.criteria):
+            if c.query_name in names:
+                raise ValueError(
+                    f"criteria[{i}].code: a query name of its own ('{c.query_name}' is already "
+                    f"criterion '{names[c.query_name]}')"
+                )
+            names[c.query_name] = c.id
+            if c.query_name in RESERVED_CODES:
+                reserved = ", ".join(sorted(RESERVED_CODES))
+                raise ValueError(f"criteria[{i}].code: a name other than {reserved} (used by the webhooks)")
         known = {c.id for c in self.criteria}
         for i, provider in enumerate(self.providers):
             _unique(f"providers[{i}].criteria", provider.criteria)
@@ -101,6 +123,14 @@ class Flow(Model):
     def _index(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.criteria)}
 
+    def by_code(self, code: str) -> str | None:
+        """The id of the criterion with this query name, if any."""
+        return self._codes.get(code)
+
+    @cached_property
+    def _codes(self) -> dict[str, str]:
+        return {c.query_name: c.id for c in self.criteria}
+
     @cached_property
     def gates(self) -> tuple[str, ...]:
         """Criteria every caller must meet, asked before anything else."""
@@ -111,6 +141,8 @@ class Flow(Model):
         for i, c in enumerate(self.criteria):
             for name in ("prompt", "help", "label"):
                 yield f"criteria[{i}].{name}", getattr(c, name)
+            if c.short:
+                yield f"criteria[{i}].short", c.short
         for i, p in enumerate(self.providers):
             yield f"providers[{i}].name", p.name
             if p.caution:

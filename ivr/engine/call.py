@@ -6,12 +6,14 @@ from dataclasses import dataclass, replace
 
 from ivr.engine.intents import Intent
 from ivr.engine.planner import Planner
-from ivr.engine.reply import Hangup, Line, Listen, Reply, Transfer, line
+from ivr.engine.reply import Hangup, Line, Listen, Reply, Text, Transfer, line
 from ivr.engine.rules import closest, infer, judge
 from ivr.engine.state import CallState, Phase
-from ivr.flow import Flow
+from ivr.flow import Flow, Provider
 
 MAX_TRIES = 3
+# The advisor hears each answer up to this many; beyond, only the noes, to stay under 20 seconds.
+WHISPER_DETAIL = 6
 
 # Every prompt the engine speaks, with the placeholders it fills in.
 PROMPTS: dict[str, frozenset[str]] = {
@@ -45,6 +47,14 @@ PROMPTS: dict[str, frozenset[str]] = {
         "result.correct": (),
         "transfer.intro": (),
         "transfer.failed": (),
+        "transfer.welcome": (),
+        "transfer.about": (),
+        "sms.offer": (),
+        "sms.sent": (),
+        "sms.failed": (),
+        "sms.eligible": (),
+        "sms.provider": ("site",),
+        "sms.steps": (),
         "goodbye": (),
         "error.technical": (),
         "whisper.intro": (),
@@ -53,6 +63,11 @@ PROMPTS: dict[str, frozenset[str]] = {
         "whisper.no": (),
         "whisper.possible": ("providers",),
         "whisper.none_yet": (),
+        "whisper.noes": ("items",),
+        "whisper.all_yes": (),
+        "whisper.others_yes": (),
+        "fallback.apology": (),
+        "fallback.later": (),
     }.items()
 }
 
@@ -64,11 +79,19 @@ class Call:
     flow: Flow
     planner: Planner
     advisor: bool = False
+    # Whether this caller can receive the result by SMS: the edge knows the number and the set-up.
+    sms: bool = False
 
     def start(self) -> Reply:
         """The greeting; any key skips it."""
         lines = (line("greeting.welcome"), line("greeting.skip"))
         return Listen(lines, CallState(Phase.GREET))
+
+    def transferred(self, answers: tuple[tuple[str, bool], ...], explain: bool = False) -> Reply:
+        """A caller sent by a helpline: one sentence of welcome, then the questions not yet answered."""
+        about = (line("transfer.about"),) if explain else ()
+        preface = (line("transfer.welcome"), *about, line("keys.intro"))
+        return self.ask(CallState(Phase.ASK, answers=answers), preface, self._key_map())
 
     def restart(self) -> Reply:
         """Back to the first question, with an apology, when a call's state was lost."""
@@ -92,16 +115,25 @@ class Call:
     def whisper(self, state: CallState) -> tuple[Line, ...]:
         """What the advisor hears before the caller is connected: the answers and what they allow."""
         lines = [line("whisper.intro")]
-        for cid, value in state.answers:
-            label = line(self.flow.criterion(cid).label)
-            said = line("whisper.yes" if value else "whisper.no")
-            lines.append(line("whisper.answer", item=label, value=said))
-        eligible = judge(self.flow, infer(self.flow, state.answers)).eligible
+        if len(state.answers) <= WHISPER_DETAIL:
+            for cid, value in state.answers:
+                said = line("whisper.yes" if value else "whisper.no")
+                lines.append(line("whisper.answer", item=self._short(cid), value=said))
+        else:
+            noes = tuple(self._short(cid) for cid, value in state.answers if not value)
+            lines.append(line("whisper.noes", items=noes) if noes else line("whisper.all_yes"))
+            if noes and len(noes) < len(state.answers):
+                lines.append(line("whisper.others_yes"))
+        eligible = self._eligible(state)
         if eligible:
             lines.append(line("whisper.possible", providers=tuple(line(p.name) for p in eligible)))
         else:
             lines.append(line("whisper.none_yet"))
         return tuple(lines)
+
+    def _short(self, cid: str) -> Line:
+        criterion = self.flow.criterion(cid)
+        return line(criterion.short or criterion.label)
 
     def present(self, state: CallState, preface: tuple[Line, ...] = ()) -> Reply:
         """Say the step the caller is at again."""
@@ -143,6 +175,8 @@ class Call:
     def _at_result(self, state: CallState, intent: Intent) -> Reply:
         if intent in (Intent.YES, Intent.REPEAT):
             return self.result(state)
+        if intent is Intent.SMS and self.sms and not state.sms_sent and self._eligible(state):
+            return Text(self.text(state), state)
         if intent is Intent.BACK and state.answers:
             return self.ask(replace(state, answers=state.answers[:-1], tries=0), (line("ask.back"),))
         if intent is Intent.HELP:
@@ -181,13 +215,37 @@ class Call:
             lines = (line("result.eligible", providers=names), line("result.steps"), *steps, *cautions)
         else:
             lines = self._closest(known)
+        here = replace(state, phase=Phase.RESULT, question=None, tries=0)
+        options = self._result_options(here, bool(verdict.eligible))
+        return Listen((*preface, *lines, *options), here, closing=(line("goodbye"),))
+
+    def _result_options(self, state: CallState, usable: bool) -> tuple[Line, ...]:
         options = [line("result.repeat")]
+        # Only a result with a provider to use is worth a text; one message per call is enough.
+        if self.sms and usable and not state.sms_sent:
+            options.append(line("sms.offer"))
         if state.answers:
             options.append(line("result.correct"))
         if self.advisor:
             options.append(line("keys.advisor"))
-        here = replace(state, phase=Phase.RESULT, question=None, tries=0)
-        return Listen((*preface, *lines, *options), here, closing=(line("goodbye"),))
+        return tuple(options)
+
+    def _eligible(self, state: CallState) -> tuple[Provider, ...]:
+        return judge(self.flow, infer(self.flow, state.answers)).eligible
+
+    def text(self, state: CallState) -> tuple[Line, ...]:
+        """The result as an SMS: the usable providers and their sites, the steps, the cautions."""
+        eligible = self._eligible(state)
+        sites = tuple(line("sms.provider", site=p.site) for p in eligible)
+        cautions = tuple(line(p.caution) for p in eligible if p.caution)
+        return (line("sms.eligible"), *sites, line("sms.steps"), *cautions)
+
+    def after_text(self, state: CallState, sent: bool) -> Reply:
+        """Say whether the SMS left, then wait at the result again; the call goes on either way."""
+        here = replace(state, phase=Phase.RESULT, question=None, tries=0, sms_sent=state.sms_sent or sent)
+        said = line("sms.sent" if sent else "sms.failed")
+        options = self._result_options(here, bool(self._eligible(here)))
+        return Listen((said, *options), here, closing=(line("goodbye"),))
 
     def _closest(self, known: dict[str, bool]) -> tuple[Line, ...]:
         near = closest(self.flow, known)

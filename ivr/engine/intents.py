@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 
+from ivr.engine.state import Phase
+
 
 class Intent(StrEnum):
     YES = "yes"
@@ -15,6 +17,7 @@ class Intent(StrEnum):
     BACK = "back"
     REPEAT = "repeat"
     HELP = "help"
+    SMS = "sms"
     SILENCE = "silence"
     INVALID = "invalid"
 
@@ -28,14 +31,18 @@ KEYS = {
     "0": Intent.HELP,
 }
 
-SPOKEN = (Intent.YES, Intent.NO, Intent.UNSURE, Intent.BACK, Intent.REPEAT, Intent.HELP)
+# At the result no yes/no question is pending, so key 2 offers the result by SMS there.
+RESULT_KEYS = {**KEYS, "2": Intent.SMS}
+
+SPOKEN = (Intent.YES, Intent.NO, Intent.UNSURE, Intent.BACK, Intent.REPEAT, Intent.HELP, Intent.SMS)
 
 
-def from_digits(digits: str) -> Intent:
-    """The intent of one key press; anything but one known key is invalid."""
+def from_digits(digits: str, phase: Phase | None = None) -> Intent:
+    """The intent of one key press at this phase; anything but one known key is invalid."""
     if digits == "":
         return Intent.SILENCE
-    return KEYS.get(digits, Intent.INVALID)
+    keys = RESULT_KEYS if phase is Phase.RESULT else KEYS
+    return keys.get(digits, Intent.INVALID)
 
 
 def normalise(text: str) -> str:

@@ -46,10 +46,18 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class Text:
+    """Send `message` to the caller by SMS, then tell them how it went, back at `state`."""
+
+    message: tuple[Line, ...]
+    state: CallState
+
+
+@dataclass(frozen=True)
 class Hangup:
     """Speak, then end the call."""
 
     lines: tuple[Line, ...]
 
 
-Reply = Listen | Transfer | Hangup
+Reply = Listen | Transfer | Text | Hangup

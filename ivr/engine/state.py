@@ -14,13 +14,14 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True)
 class CallState:
-    """A call's position, explicit answers in the order given, and failed tries at this step."""
+    """A call's position, explicit answers in the order given, failed tries at this step, and flags."""
 
     phase: Phase
     answers: tuple[tuple[str, bool], ...] = ()
     question: str | None = None
     tries: int = 0
     transfer_failed: bool = False
+    sms_sent: bool = False
 
     def answered(self, cid: str, value: bool) -> CallState:
         """This state with one more answer, before moving on."""

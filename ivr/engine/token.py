@@ -23,12 +23,12 @@ def _check(flow: Flow, payload: str) -> str:
 
 
 def encode(flow: Flow, state: CallState) -> str:
-    """Pack a state: phase, question, tries, flag, then (criterion, y/n) pairs, then a check."""
+    """Pack a state: phase, question, tries, flags, then (criterion, y/n) pairs, then a check."""
     question = NO_QUESTION if state.question is None else ALPHABET[flow.index(state.question)]
     pairs = "".join(ALPHABET[flow.index(cid)] + ("y" if v else "n") for cid, v in state.answers)
     payload = (
         f"{state.phase.value}{question}{min(state.tries, MAX_TRIES)}"
-        f"{int(state.transfer_failed)}{pairs}"
+        f"{int(state.transfer_failed) | int(state.sms_sent) << 1}{pairs}"
     )
     return f"{payload}.{_check(flow, payload)}"
 
@@ -44,7 +44,7 @@ def decode(flow: Flow, token: str) -> CallState:
         phase = Phase(payload[0])
         question = None if payload[1] == NO_QUESTION else _criterion(flow, payload[1])
         tries = int(payload[2])
-        flag = {"0": False, "1": True}[payload[3]]
+        flags = "0123".index(payload[3])
         pairs = payload[4:]
         if len(pairs) % 2:
             raise ValueError("odd answers")
@@ -56,7 +56,7 @@ def decode(flow: Flow, token: str) -> CallState:
         raise TokenError(f"malformed token ({exc})") from exc
     if phase is Phase.ASK and question is None:
         raise TokenError("a question step without a question")
-    return CallState(phase, answers, question, tries, flag)
+    return CallState(phase, answers, question, tries, bool(flags & 1), bool(flags & 2))
 
 
 def _criterion(flow: Flow, char: str) -> str:

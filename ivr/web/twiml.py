@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.config import BASIC_VOICES, Settings
-from ivr.engine.reply import Hangup, Line, Listen, Reply, Transfer
+from ivr.engine.reply import Hangup, Line, Listen, Reply, Transfer, line
 from ivr.engine.state import CallState
 from ivr.prompts import Catalog
 
 LANGUAGE = "fr-FR"
+# Seconds the advisor's phone rings before the caller is told nobody answered.
+DIAL_TIMEOUT = 20
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,27 @@ class Renderer:
                 method="POST",
                 caller_id=caller_id,
                 time_limit=self.time_limit,
-                timeout=20,
+                timeout=DIAL_TIMEOUT,
             )
             dial.number(self.helpline, url=links.whisper(reply.state), method="POST")
         elif isinstance(reply, Hangup):
             self.say(response, reply.lines)
             response.hangup()
         return response
+
+    def fallback(self) -> str:
+        """TwiML for when our server failed: apologise, try the advisor, else in-person help; hang up."""
+        response = VoiceResponse()
+        if self.helpline:
+            self.say(response, (line("fallback.apology"), line("transfer.intro")))
+            # No action URL: it would point at the server that just failed. If nobody answers,
+            # Twilio goes on with the help below.
+            response.dial(self.helpline, time_limit=self.time_limit, timeout=DIAL_TIMEOUT)
+            self.say(response, (line("help.in_person"), line("fallback.later"), line("goodbye")))
+        else:
+            self.say(response, (line("error.technical"), line("help.in_person"), line("goodbye")))
+        response.hangup()
+        return str(response)
 
     def whisper(self, lines: tuple[Line, ...]) -> VoiceResponse:
         """Words for the advisor's ear; the document ends without hanging up so the call connects."""

@@ -1,0 +1,45 @@
+"""The text of the result SMS, who may receive it, and a start-up check of its length."""
+
+from __future__ import annotations
+
+import re
+
+from ivr.engine.call import Call
+from ivr.engine.reply import Line
+from ivr.engine.state import CallState, Phase
+from ivr.errors import ContentError
+from ivr.prompts import Catalog
+from ivr.sms.segments import Length, measure
+
+MAX_SEGMENTS = 3
+# French mobile numbers: +33 6 and +33 7, then eight digits.
+FRENCH_MOBILE = re.compile(r"^\+33[67][0-9]{8}$")
+
+
+def french_mobile(number: str) -> bool:
+    """Whether a caller's number can receive our SMS."""
+    return bool(FRENCH_MOBILE.match(number))
+
+
+def compose(catalog: Catalog, lines: tuple[Line, ...]) -> str:
+    """The message, one line of text per Line."""
+    return "\n".join(catalog.render(item) for item in lines)
+
+
+def longest(call: Call, catalog: Catalog) -> str:
+    """The longest message this flow can send: every provider usable, every caution said."""
+    everything = tuple((c.id, True) for c in call.flow.criteria)
+    return compose(catalog, call.text(CallState(Phase.RESULT, answers=everything)))
+
+
+def check_length(call: Call, catalog: Catalog, origin: str) -> Length:
+    """Refuse prompts whose longest message would take more than MAX_SEGMENTS SMS."""
+    length = measure(longest(call, catalog))
+    if length.segments > MAX_SEGMENTS:
+        raise ContentError(
+            origin,
+            "sms",
+            f"a result message of at most {MAX_SEGMENTS} SMS; with every provider usable it takes "
+            f"{length.segments} ({length.units} {length.encoding} characters)",
+        )
+    return length
