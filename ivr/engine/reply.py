@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 from ivr.engine.state import CallState
@@ -42,7 +42,6 @@ class Transfer:
 
     lines: tuple[Line, ...]
     state: CallState
-    whisper: tuple[Line, ...] = field(default=())
 
 
 @dataclass(frozen=True)
