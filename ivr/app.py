@@ -12,7 +12,7 @@ from ivr.config import load_settings
 from ivr.content import load_content
 from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
-from ivr.engine.planner import FlowOrder
+from ivr.engine.planner import FewestQuestions
 from ivr.engine.reply import Hangup, line
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
@@ -33,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     signature = SignatureCheck(settings.auth_token, settings.public_base_url) if settings.auth_token else None
     renderer = Renderer(settings, content.catalog)
     app.extensions["ivr"] = Service(
-        call=Call(content.flow, FlowOrder(content.flow), advisor=bool(settings.helpline_number)),
+        call=Call(content.flow, FewestQuestions(content.flow), advisor=bool(settings.helpline_number)),
         renderer=renderer,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         signature=signature,
