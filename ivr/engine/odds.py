@@ -6,9 +6,10 @@ criterion « oui » with its prior, except that no caller contradicts an implica
 `prior` for a yes and `1 - prior` for a no, and profiles that break an implication weigh 0.
 Probabilities are weights normalised over the profiles still possible.
 
-So the prior of a criterion that no implication ties is exactly its share of « oui ». Where an
-implication ties two criteria, conditioning on it raises the consequent's share: with
-piece_identite_fr .85 → piece_identite .92, P(piece_identite) = .92 / (1 - .85 × .08) ≈ .987.
+So a prior is the chance of « oui » for a caller whose other answers leave both answers
+possible: for a criterion no implication ties, its share of « oui » among all callers. Where an
+implication ties two criteria the shares differ from the priors: in the seed flow,
+piece_identite_fr .92 → piece_identite .47 gives shares of .84 and .92 (see its comment).
 A value the implications already fix is never asked, so it costs no question.
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from math import inf
 
-from ivr.engine.board import Board
+from ivr.engine.board import Board, bits
 
 # Two expectations closer than this are a tie, settled by flow order (deterministic plans).
 TIE = 1e-12
@@ -60,18 +60,17 @@ class Exact:
 class Greedy:
     """A fixed priority order, computed once: likeliest « non » per provider it can settle first.
 
-    Used above the exact bound. A criterion scores the chance that its answer excludes a provider,
-    summed over the providers that need it, divided by how many questions each still needs;
-    the call then asks, pinned questions first, the best-scored criterion still needed.
+    Used above the exact bound. A criterion scores the chance (under the answer model, before any
+    answer) that it excludes a provider, over that provider's number of criteria, summed over
+    its providers; the call asks, pinned ones first, the best-scored criterion still needed.
     """
 
     def __init__(self, board: Board) -> None:
         self.board = board
-        flow = board.flow
         score = [0.0] * len(board.ids)
-        for provider in flow.providers:
-            for cid in provider.criteria:
-                score[flow.index(cid)] += (1.0 - flow.criterion(cid).prior) / len(provider.criteria)
+        for provider in board.providers:
+            for i in bits(provider):
+                score[i] += (1.0 - board.p_yes(i, 0, 0)) / provider.bit_count()
         self.order = sorted(range(len(board.ids)), key=lambda i: (-score[i], i))
         self.expected = evaluate(board, self.choose)
 

@@ -1,0 +1,208 @@
+"""The planner asks the fewest questions: known optima on small flows, brute force on every flow."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from collections import defaultdict
+
+import pytest
+from conftest import FLOWS, flow_ids, spoken
+
+from ivr.config import ROOT
+from ivr.engine.planner import EXACT_LIMIT, FewestQuestions
+from ivr.engine.reply import line
+from ivr.engine.rules import infer, judge
+from ivr.flow import Flow, load_flow
+
+SEED = ROOT / "flows" / "franceconnect-seed.yaml"
+
+
+def _bench_optimum():
+    """bench/optimum.py, the brute force that shares no code with the planner's search."""
+    spec = importlib.util.spec_from_file_location("optimum", ROOT / "bench" / "optimum.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("optimum", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+optimum = _bench_optimum()
+
+
+def make_flow(criteria: dict[str, float], providers: list[list[str]], implications=(), **flags) -> Flow:
+    """A small flow: criteria by prior, providers by criteria; flags name gate or pinned criteria."""
+    rows = [
+        {"id": cid, "prompt": f"q.{cid}", "help": f"h.{cid}", "label": f"l.{cid}", "prior": prior,
+         "gate": cid in flags.get("gates", ()), "pinned": cid in flags.get("pinned", ())}
+        for cid, prior in criteria.items()
+    ]
+    return Flow.model_validate({
+        "id": "small", "version": 1, "criteria": rows, "steps": ["s"],
+        "providers": [{"id": f"p{i}", "name": f"n.p{i}", "site": f"p{i}.fr", "criteria": cs}
+                      for i, cs in enumerate(providers)],
+        "implications": [{"if": a, "then": b} for a, b in implications],
+    })
+
+
+def path(flow: Flow, planner: FewestQuestions, values: dict[str, bool]) -> tuple[tuple[str, bool], ...]:
+    """The answers a truthful caller gives, in the order the planner asks."""
+    answers: list[tuple[str, bool]] = []
+    while (question := planner.next_question(infer(flow, answers))) is not None:
+        answers.append((question, values[question]))
+    return tuple(answers)
+
+
+def entitled(flow: Flow, values: dict[str, bool]) -> tuple[str, ...]:
+    """The providers a profile may use, straight from the rule."""
+    if not all(values[g] for g in flow.gates):
+        return ()
+    return tuple(p.id for p in flow.providers if all(values[c] for c in p.criteria))
+
+
+def test_a_criterion_shared_by_two_providers_is_asked_first():
+    # Shared first: 1 + .5 × 2 = 2 questions expected; either other first: 2.5.
+    flow = make_flow({"a": 0.5, "shared": 0.5, "b": 0.5}, [["a", "shared"], ["shared", "b"]])
+    planner = FewestQuestions(flow)
+    assert planner.next_question({}) == "shared"
+    assert planner.expected == pytest.approx(2.0)
+
+
+def test_the_likely_no_criterion_of_a_single_provider_is_asked_first():
+    # Likely yes first: 1 + .9 = 1.9 questions expected; likely no first: 1 + .2 = 1.2.
+    flow = make_flow({"likely_yes": 0.9, "likely_no": 0.2}, [["likely_yes", "likely_no"]])
+    planner = FewestQuestions(flow)
+    assert planner.next_question({}) == "likely_no"
+    assert planner.next_question({"likely_no": True}) == "likely_yes"
+    assert planner.next_question({"likely_no": False}) is None
+    assert planner.expected == pytest.approx(1.2)
+
+
+def test_a_pinned_question_comes_first_even_when_another_would_save_more():
+    free = make_flow({"first": 0.9, "rare": 0.1}, [["first", "rare"]])
+    pinned = make_flow({"first": 0.9, "rare": 0.1}, [["first", "rare"]], pinned=("first",))
+    assert FewestQuestions(free).next_question({}) == "rare"
+    assert FewestQuestions(pinned).next_question({}) == "first"
+    assert FewestQuestions(pinned).expected == pytest.approx(1.9)
+
+
+def test_pinned_questions_and_gates_keep_the_flow_order():
+    flow = make_flow({"intro": 0.9, "gate": 0.9, "x": 0.1}, [["intro", "x"]], gates=("gate",),
+                     pinned=("intro",))
+    planner = FewestQuestions(flow)
+    assert planner.next_question({}) == "intro"
+    assert planner.next_question({"intro": True}) == "gate"
+    assert planner.next_question({"intro": True, "gate": True}) == "x"
+
+
+def test_a_no_to_the_gate_ends_the_questions():
+    flow = load_flow(SEED)
+    planner = FewestQuestions(flow)
+    assert planner.next_question({}) == "nir"
+    assert planner.next_question(infer(flow, [("nir", False)])) is None
+
+
+def test_a_value_an_implication_gives_is_never_asked():
+    flow = load_flow(SEED)
+    planner = FewestQuestions(flow)
+    for values in optimum.profiles(flow).rows[::97]:
+        profile = dict(zip((c.id for c in flow.criteria), values, strict=True))
+        answers = path(flow, planner, profile)
+        asked = [cid for cid, _ in answers]
+        if ("nir", True) in answers:
+            assert "numero_secu" not in asked
+        if ("piece_identite_fr", True) in answers:
+            assert "piece_identite" not in asked
+
+
+@pytest.mark.parametrize("path_", FLOWS, ids=flow_ids)
+@pytest.mark.parametrize("uniform", [False, True], ids=["priors", "uniform"])
+def test_the_planner_expects_as_few_questions_as_the_brute_force_optimum(path_, uniform):
+    flow = load_flow(path_)
+    if uniform:
+        flow = optimum.flat(flow)
+    assert FewestQuestions(flow).expected == pytest.approx(optimum.optimum(flow, optimum.profiles(flow)).mean,
+                                                           abs=1e-9)
+
+
+@pytest.mark.parametrize("path_", FLOWS, ids=flow_ids)
+def test_the_planner_expectation_is_the_mean_over_every_profile(path_):
+    flow = load_flow(path_)
+    planner = FewestQuestions(flow)
+    population = optimum.profiles(flow)
+    mean = sum(w * len(path(flow, planner, population.as_dict(k))) for k, w in enumerate(population.weights))
+    assert planner.expected == pytest.approx(mean, abs=1e-9)
+
+
+def test_a_request_only_looks_the_plan_up():
+    flow = load_flow(SEED)
+    planner = FewestQuestions(flow)
+    states = len(planner.plan.memo)
+    population = optimum.profiles(flow)
+    for k in range(len(population.rows)):
+        path(flow, planner, population.as_dict(k))
+    assert len(planner.plan.memo) == states
+    assert FewestQuestions(flow).plan is planner.plan
+
+
+def test_above_the_bound_the_greedy_plan_still_decides_every_provider():
+    flow = load_flow(SEED)
+    greedy = FewestQuestions(flow, exact_limit=len(flow.criteria) - 1)
+    assert not greedy.exact
+    population = optimum.profiles(flow)
+    for k in range(len(population.rows)):
+        values = population.as_dict(k)
+        known = infer(flow, path(flow, greedy, values))
+        verdict = judge(flow, known)
+        assert verdict.decided
+        assert tuple(p.id for p in verdict.eligible) == entitled(flow, values)
+    best = optimum.optimum(flow, population).mean
+    assert best <= greedy.expected < 1.01 * best
+
+
+def test_a_flow_larger_than_the_bound_gets_the_greedy_plan():
+    rng = random.Random(3)
+    ids = [f"c{i}" for i in range(EXACT_LIMIT + 4)]
+    providers = [ids[i:i + 4] for i in range(0, len(ids), 3)]
+    flow = make_flow({cid: rng.uniform(0.1, 0.9) for cid in ids}, providers, implications=[("c0", "c1")])
+    planner = FewestQuestions(flow)
+    assert not planner.exact
+    for _ in range(300):
+        values = {cid: rng.random() < 0.6 for cid in ids}
+        values["c1"] = values["c1"] or values["c0"]
+        verdict = judge(flow, infer(flow, path(flow, planner, values)))
+        assert verdict.decided
+        assert tuple(p.id for p in verdict.eligible) == entitled(flow, values)
+
+
+def test_every_path_of_the_plan_gives_the_caller_the_right_providers(app, phone):
+    service = app.extensions["ivr"]
+    flow, planner, catalog = service.call.flow, service.call.planner, service.renderer.catalog
+    assert isinstance(planner, FewestQuestions)
+    population = optimum.profiles(flow)
+    paths: dict[tuple, list[dict[str, bool]]] = defaultdict(list)
+    for k in range(len(population.rows)):
+        values = population.as_dict(k)
+        paths[path(flow, planner, values)].append(values)
+    question = {c.id: catalog.render(line(c.prompt)) for c in flow.criteria}
+    for answers, group in paths.items():
+        offered = {entitled(flow, values) for values in group}
+        assert len(offered) == 1, "one path, one result"
+        providers = offered.pop()
+        call = phone()
+        call.dial()
+        call.press("1")
+        for cid, value in answers:
+            assert question[cid] in spoken(call)
+            call.press("1" if value else "2")
+        result = spoken(call)
+        assert not any(text in result for text in question.values())
+        if providers:
+            names = tuple(line(p.name) for p in flow.providers if p.id in providers)
+            assert catalog.render(line("result.eligible", providers=names)) in result
+        elif ("nir", False) in answers:
+            assert catalog.render(line("result.gate_failed", item=line("label.nir"))) in result
+        else:
+            assert catalog.render(line("result.none")) in result
