@@ -45,6 +45,15 @@ class Tally:
     def mean(self, population: Profiles) -> float:
         return sum(w * n for w, n in zip(population.weights, self.counts, strict=True))
 
+    def median(self, population: Profiles) -> int:
+        """The weighted median: half the weight is on calls asking at most this many questions."""
+        seen = 0.0
+        for k in sorted(range(len(self.counts)), key=lambda k: self.counts[k]):
+            seen += population.weights[k]
+            if seen >= 0.5:
+                return self.counts[k]
+        return max(self.counts)
+
     @property
     def most(self) -> int:
         return max(self.counts)
@@ -97,20 +106,24 @@ def table(title: str, flow: Flow, population: Profiles) -> Tally:
     planner = FewestQuestions(flow)
     fallback = FewestQuestions(flow, exact_limit=0)
     best = optimum(flow, population)
-    rows = [
-        ("(a) naive, every criterion line", naive_count(flow), naive_count(flow)),
-        ("(b) flow order, skipping", *_figures(tally(flow, FlowOrder(flow), population), population)),
-    ]
+    naive = naive_count(flow)
+    ordered = tally(flow, FlowOrder(flow), population)
     planned = tally(flow, planner, population)
-    rows.append((f"(c) planner ({'exact' if planner.exact else 'greedy'})", *_figures(planned, population)))
-    rows.append(("(d) optimum, brute force", best.mean, best.longest))
+    rows = [
+        ("(a) naive, every criterion line", naive, f"{naive:d}", naive),
+        ("(b) flow order, skipping", *_figures(ordered, population)),
+        (f"(c) planner ({'exact' if planner.exact else 'greedy'})", *_figures(planned, population)),
+        ("(d) optimum, brute force", best.mean, "-", best.longest),
+    ]
     greedy = tally(flow, fallback, population).mean(population)
     gap = greedy / best.mean - 1 if abs(greedy - best.mean) > 1e-9 else 0.0
     print(f"\n{title}")
-    print(f"  {'':36} {'mean':>7} {'max':>4}")
-    for name, mean, most in rows:
-        print(f"  {name:36} {mean:7.3f} {most:4d}")
+    print(f"  {'':36} {'mean':>7} {'median':>7} {'max':>4}")
+    for name, mean, median, most in rows:
+        print(f"  {name:36} {mean:7.3f} {median:>7} {most:4d}")
     print(f"  {'planner / optimum':36} {planned.mean(population) / best.mean:7.3f}")
+    print(f"  {'planner / naive':36} {planned.mean(population) / naive:7.3f}")
+    print(f"  {'planner / flow order':36} {planned.mean(population) / ordered.mean(population):7.3f}")
     print(f"  {'planner, its own expectation':36} {planner.expected:7.3f}")
     print(f"  {'greedy fallback (above ' + str(EXACT_LIMIT) + ' criteria)':36} {greedy:7.3f}"
           f"       {100 * gap:+.2f} % over the optimum")
@@ -118,27 +131,21 @@ def table(title: str, flow: Flow, population: Profiles) -> Tally:
     return planned
 
 
-def _figures(result: Tally, population: Profiles) -> tuple[float, int]:
-    return result.mean(population), result.most
+def _figures(result: Tally, population: Profiles) -> tuple[float, str, int]:
+    return result.mean(population), str(result.median(population)), result.most
 
 
 def median_profile(population: Profiles, planned: Tally) -> int:
     """The likeliest profile among those asked the weighted-median number of questions."""
-    order = sorted(range(len(planned.counts)), key=lambda k: planned.counts[k])
-    seen = 0.0
-    median = planned.counts[order[-1]]
-    for k in order:
-        seen += population.weights[k]
-        if seen >= 0.5:
-            median = planned.counts[k]
-            break
-    same = [k for k in order if planned.counts[k] == median]
+    median = planned.median(population)
+    same = [k for k, n in enumerate(planned.counts) if n == median]
     return max(same, key=lambda k: population.weights[k])
 
 
 def transcript(path: Path, catalog: Catalog, values: dict[str, bool]) -> tuple[str, list[str]]:
     """What the caller hears in a real call through the app (Flask test client); and what it asked."""
-    app = create_app({"IVR_FLOW": str(path), "TWILIO_AUTH_TOKEN": TOKEN})
+    prompts = ROOT / "prompts" / "fr"
+    app = create_app({"IVR_FLOW": str(path), "IVR_PROMPTS": str(prompts), "TWILIO_AUTH_TOKEN": TOKEN})
     flow: Flow = app.extensions["ivr"].call.flow
     questions = {c.id: _question(catalog, c.id, flow) for c in flow.criteria}
     phone = Phone(flask_transport(app.test_client()), auth_token=TOKEN)
@@ -163,12 +170,15 @@ def _question(catalog: Catalog, cid: str, flow: Flow) -> str:
 
 def naive_transcript(flow: Flow, catalog: Catalog, planned: str, asked: list[str]) -> str:
     """The same call asking every criterion line of the source in place of the planned questions."""
-    first = planned.find(_question(catalog, asked[0], flow))
-    text = planned
-    for cid in asked:
-        text = text.replace(_question(catalog, cid, flow) + " ", "", 1)
-    block = " ".join(_question(catalog, cid, flow) for cid in naive_order(flow))
-    return f"{text[:first]}{block} {text[first:]}"
+    said = [_question(catalog, cid, flow) for cid in asked]
+    naive = [_question(catalog, cid, flow) for cid in naive_order(flow)]
+    # The first question keeps its place and the key map that follows it; the others go where
+    # the second planned question was (or right after the first when only one was asked).
+    text = planned.replace(said[0], naive[0], 1)
+    anchor = text.find(said[1]) if len(said) > 1 else text.find(naive[0]) + len(naive[0]) + 1
+    for question in said[1:]:
+        text = text.replace(question + " ", "", 1)
+    return f"{text[:anchor]}{' '.join(naive[1:])} {text[anchor:]}"
 
 
 def seconds(text: str) -> float:
