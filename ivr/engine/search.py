@@ -7,6 +7,7 @@ to ask there; a webhook request computes the key and looks it up, whatever the f
 from __future__ import annotations
 
 from collections.abc import Hashable
+from functools import cached_property
 from math import inf
 
 from ivr.engine.board import Board, bits
@@ -72,7 +73,11 @@ class Greedy:
             for i in bits(provider):
                 score[i] += (1.0 - board.p_yes(i, 0, 0)) / provider.bit_count()
         self.order = sorted(range(len(board.ids)), key=lambda i: (-score[i], i))
-        self.expected = evaluate(board, self.choose)
+
+    @cached_property
+    def expected(self) -> float:
+        """The expected number of questions of a whole call (walks the plan: for benchmarks and tests)."""
+        return evaluate(self.board, self.choose)
 
     def choose(self, yes: int, no: int) -> int | None:
         """The first needed criterion in priority order, pinned ones first; None when done."""
