@@ -125,7 +125,7 @@ def table(title: str, flow: Flow, population: Profiles) -> Tally:
     print(f"  {'planner / naive':36} {planned.mean(population) / naive:7.3f}")
     print(f"  {'planner / flow order':36} {planned.mean(population) / ordered.mean(population):7.3f}")
     print(f"  {'planner, its own expectation':36} {planner.expected:7.3f}")
-    print(f"  {'greedy fallback (above ' + str(EXACT_LIMIT) + ' criteria)':36} {greedy:7.3f}"
+    print(f"  {'greedy fallback (the plan above ' + str(EXACT_LIMIT) + ' criteria)':36} {greedy:7.3f}"
           f"       {100 * gap:+.2f} % over the optimum")
     print(f"  (the brute force solved {best.states} distinct sets of profiles)")
     return planned

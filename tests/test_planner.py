@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivr.config import ROOT
+from ivr.engine import planner as planner_module
 from ivr.engine.planner import EXACT_LIMIT, FewestQuestions
 from ivr.engine.reply import line
 from ivr.engine.rules import infer, judge
@@ -214,6 +215,14 @@ def test_a_flow_larger_than_the_bound_gets_the_greedy_plan():
         verdict = judge(flow, infer(flow, path(flow, planner, values)))
         assert verdict.decided
         assert tuple(p.id for p in verdict.eligible) == entitled(flow, values)
+
+
+def test_a_flow_whose_exact_search_outgrows_the_state_budget_gets_the_greedy_plan(monkeypatch):
+    monkeypatch.setattr(planner_module, "EXACT_STATES", 5)
+    flow = make_flow({"a": 0.3, "b": 0.6, "c": 0.5, "d": 0.4}, [["a", "b"], ["b", "c", "d"], ["d"]])
+    planner = FewestQuestions(flow)
+    assert not planner.exact
+    assert planner.expected >= optimum.optimum(flow, optimum.profiles(flow)).mean - 1e-9
 
 
 def test_every_path_of_the_plan_gives_the_caller_the_right_providers(app, phone):

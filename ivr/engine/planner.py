@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import Protocol
 
 from ivr.engine.board import Board
 from ivr.engine.rules import Known, undecided_criteria
-from ivr.engine.search import Exact, Greedy
+from ivr.engine.search import Exact, Greedy, TooLarge
 from ivr.flow import Flow
 
-# Flows with at most this many criteria get the exact plan. Measured on this 2-core machine with
-# random flows of 3-4 criteria per provider: 13 criteria (the seed) 0.07 s, 15 in 1 s, 18 in 25 s;
-# the state count grows about tenfold every three criteria, so larger flows get the greedy plan.
+# Flows with at most this many criteria get the exact plan, if it fits in EXACT_STATES states.
+# Measured on this 2-core machine with random flows of 3-4 criteria per provider: 13 criteria
+# (the seed: 2,560 states) 0.07 s, 15 (28,000) 1 s, 18 (263,000) 25 s. The states grow about
+# tenfold every three criteria; the state budget bounds start-up at a few seconds whatever the
+# shape of the flow. Larger flows get the greedy plan.
 EXACT_LIMIT = 16
+EXACT_STATES = 60_000
+
+log = logging.getLogger("ivr")
 
 
 class Planner(Protocol):
@@ -68,4 +74,9 @@ class FewestQuestions:
 def _plan(flow: Flow, exact_limit: int) -> tuple[Board, Exact | Greedy]:
     """One plan per flow and bound, shared by every app the process builds (tests build many)."""
     board = Board(flow)
-    return board, Exact(board) if len(flow.criteria) <= exact_limit else Greedy(board)
+    if len(flow.criteria) <= exact_limit:
+        try:
+            return board, Exact(board, budget=EXACT_STATES)
+        except TooLarge:
+            log.info("flow %s: exact plan over %d states, using the greedy plan", flow.id, EXACT_STATES)
+    return board, Greedy(board)

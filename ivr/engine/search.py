@@ -6,7 +6,7 @@ to ask there; a webhook request computes the key and looks it up, whatever the f
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from functools import cached_property
 from math import inf
 
@@ -16,13 +16,20 @@ from ivr.engine.board import Board, bits
 TIE = 1e-12
 
 
+class TooLarge(Exception):
+    """The exact search would exceed its state budget."""
+
+
 class Exact:
     """Dynamic programming over every reachable answer state, memoised on the state's key."""
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, budget: int | None = None) -> None:
         self.board = board
         self.memo: dict[Hashable, tuple[float, int]] = {}
+        self._budget = budget
         self.expected = self.value(0, 0)
+        # Later misses (a forged state) are small searches from a state the plan already covers.
+        self._budget = None
 
     def value(self, yes: int, no: int) -> float:
         """The least expected number of questions still to ask from this state."""
@@ -30,6 +37,8 @@ class Exact:
         if key is None:
             return 0.0
         if key not in self.memo:
+            if self._budget is not None and len(self.memo) >= self._budget:
+                raise TooLarge(f"more than {self._budget} answer states")
             self.memo[key] = self._best(yes, no)
         return self.memo[key][0]
 
@@ -90,7 +99,7 @@ class Greedy:
         return next(i for i in self.order if need >> i & 1)
 
 
-def evaluate(board: Board, choose, yes: int = 0, no: int = 0) -> float:
+def evaluate(board: Board, choose: Callable[[int, int], int | None], yes: int = 0, no: int = 0) -> float:
     """The expected number of questions a policy asks from this state, under the answer model."""
     memo: dict[Hashable, float] = {}
 
@@ -100,6 +109,7 @@ def evaluate(board: Board, choose, yes: int = 0, no: int = 0) -> float:
             return 0.0
         if key not in memo:
             i = choose(yes, no)
+            assert i is not None, "a policy must ask while a provider is undecided"
             p = board.p_yes(i, yes, no)
             cost = 1.0
             if p > 0.0:
