@@ -8,7 +8,7 @@ implication groups of those needed criteria (they change probabilities and infer
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from itertools import product
 
 from ivr.engine.odds import weight
@@ -41,9 +41,9 @@ class Board:
         self.group = self._groups()
         self._odds: dict[tuple[int, int, int], float] = {}
 
-    def mask(self, cids: object) -> int:
+    def mask(self, cids: Iterable[str]) -> int:
         """The mask of these criterion ids."""
-        return sum(1 << self.flow.index(cid) for cid in set(cids))  # type: ignore[call-overload]
+        return sum(1 << self.flow.index(cid) for cid in set(cids))
 
     def state(self, known: Known) -> tuple[int, int]:
         """(yes, no) masks of known values."""
