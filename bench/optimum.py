@@ -6,18 +6,20 @@ decision tree: at each set of profiles still possible it may ask any criterion o
 differ (pinned and gate criteria first, in flow order, while they still matter, as the product
 requires), and keeps the tree with the least weighted sum of questions. A set of profiles is an
 integer with one bit per profile, so equal sets reached by different answers are solved once.
+A call is over once a gate is answered « non », or every gate is « oui » and each provider is
+usable in all the profiles left or in none of them.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from itertools import product
 
 from ivr.engine.odds import weight
 from ivr.flow import Flow
 
-sys.setrecursionlimit(10_000)
+# 2^16 profiles is the most the brute force lists in reasonable time and memory.
+MAX_CRITERIA = 16
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def profiles(flow: Flow) -> Profiles:
 
 @dataclass(frozen=True)
 class Best:
-    """The best tree over the whole population: its weighted mean and its longest path."""
+    """The best tree: its weighted mean, its longest path (equal trees: the first in flow order)."""
 
     mean: float
     longest: int

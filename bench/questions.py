@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from optimum import Profiles, flat, optimum, profiles
+from optimum import MAX_CRITERIA, Profiles, flat, optimum, profiles
 
 from ivr.app import create_app
 from ivr.config import ROOT
@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
     path = Path(args.flow).resolve()
     content = load_content(path, ROOT / "prompts" / "fr")
     flow = content.flow
+    if len(flow.criteria) > MAX_CRITERIA:
+        sys.exit(f"{path.name}: {len(flow.criteria)} criteria; the brute force lists at most {MAX_CRITERIA}")
     population = profiles(flow)
     print(f"flow {flow.id} ({path.name}): {len(flow.criteria)} criteria, {len(flow.providers)} providers, "
           f"{len(population.rows)} answer profiles (those breaking an implication excluded)")
