@@ -12,7 +12,7 @@ from ivr.config import load_settings
 from ivr.content import load_content
 from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
-from ivr.engine.planner import FlowOrder
+from ivr.engine.planner import FewestQuestions
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
@@ -38,7 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
     fallback = renderer.fallback()
     app.extensions["ivr"] = Service(
-        call=Call(content.flow, FlowOrder(content.flow), advisor=bool(settings.helpline_number)),
+        call=Call(content.flow, FewestQuestions(content.flow), advisor=bool(settings.helpline_number)),
         renderer=renderer,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         signature=signature,

@@ -16,6 +16,8 @@ from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
 from ivr.engine import token
+from ivr.engine.reply import line
+from ivr.engine.rules import infer
 from ivr.engine.state import CallState, Phase
 from ivr.errors import ConfigError, ContentError
 from ivr.flow import load_flow
@@ -231,15 +233,18 @@ def _dial_back(client, app, state: CallState, status: str) -> ET.Element:
 @pytest.mark.parametrize("status", DIAL_STATUSES_FAILED)
 def test_an_advisor_who_does_not_answer_sends_the_caller_back_to_their_question(helpline, app, client,
                                                                                 status):
-    state = CallState(Phase.ASK, answers=(("nir", True),), question="numero_fiscal")
+    call = app.extensions["ivr"].call
+    answers = (("nir", True),)
+    asked = call.planner.next_question(infer(call.flow, answers))
+    state = CallState(Phase.ASK, answers=answers, question=asked)
     document = _dial_back(client, app, state, status)
     gather = document.find("Gather")
     assert gather is not None, "the caller must never be dropped"
     text = said(document)
-    assert text.startswith("Le conseiller n'est pas disponible pour le moment. "
-                           "Avez-vous votre numéro fiscal ?")
+    question = app.extensions["ivr"].renderer.catalog.render(line(call.flow.criterion(asked).prompt))
+    assert text.startswith("Le conseiller n'est pas disponible pour le moment. " + question)
     back = token.decode(flow_of(app), gather.get("action").split("s=")[1])
-    assert (back.phase, back.question, back.answers) == (Phase.ASK, "numero_fiscal", state.answers)
+    assert (back.phase, back.question, back.answers) == (Phase.ASK, asked, state.answers)
     assert back.transfer_failed
 
 
