@@ -14,6 +14,7 @@ from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FlowOrder
 from ivr.engine.reply import Hangup, line
+from ivr.web.documents import Documents
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
 from ivr.web.views import Service, voice
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         renderer=renderer,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         signature=signature,
+        documents=Documents(renderer),
     )
     app.config["IVR_SETTINGS"] = settings
     app.register_blueprint(voice)

@@ -14,6 +14,7 @@ from ivr.engine.intents import Intent, Understanding, from_digits
 from ivr.engine.reply import Reply
 from ivr.engine.state import CallState, Phase
 from ivr.errors import TokenError
+from ivr.web.documents import Documents
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Links, Renderer
 
@@ -32,6 +33,7 @@ class Service:
     renderer: Renderer
     understanding: Understanding
     signature: SignatureCheck | None
+    documents: Documents
 
 
 def service() -> Service:
@@ -62,8 +64,8 @@ def _links() -> Links:
 
 def _twiml(reply: Reply) -> Response:
     caller_id = request.form.get("To", "")[:MAX_FIELD] or None
-    document = service().renderer.render(reply, _links(), caller_id)
-    return Response(str(document), mimetype="text/xml")
+    document = service().documents.text(reply, caller_id, request.script_root, _links)
+    return Response(document, mimetype="text/xml")
 
 
 def _call_ref() -> str:

@@ -1,0 +1,197 @@
+"""Webhook throughput and latency: our server against a fixed-TwiML Flask baseline, same run, same load.
+
+    python bench/webhook.py [--duration 10] [--connections 16] [--workers 3] [--rounds 3]
+
+Both run under gunicorn exactly as the Procfile says, on loopback. Ours checks every signature
+and replays requests recorded from real calls; the baseline answers one fixed document.
+The load is `wrk` when installed, else a Python client. Prints medians over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from calls import Posted, record_calls
+from server import Gunicorn, free_port
+
+AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
+BASELINE_APP = "bench.baseline_app:create_app()"
+
+
+@dataclass(frozen=True)
+class Figures:
+    rate: float  # requests per second
+    p50: float  # milliseconds
+    p99: float
+    errors: int
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    body: str
+    signature: str
+
+
+def requests_from(posted: list[Posted]) -> list[Request]:
+    out = []
+    for item in posted:
+        parts = urllib.parse.urlsplit(item.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        out.append(Request(path, urllib.parse.urlencode(item.form), item.headers["X-Twilio-Signature"]))
+    return out
+
+
+LUA = """
+local requests = %s
+local counter = 0
+local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+function init(args)
+  -- Threads start at different places in the mix, as callers would.
+  counter = math.random(#requests)
+end
+function request()
+  counter = counter + 1
+  local r = requests[(counter %% #requests) + 1]
+  headers["X-Twilio-Signature"] = r[3]
+  return wrk.format("POST", r[1], headers, r[2])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("FIGURES %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def wrk(url: str, requests: list[Request], duration: int, connections: int, folder: Path) -> Figures:
+    # JSON string literals of ASCII text are valid Lua string literals.
+    rows = ",\n".join("{" + ", ".join(json.dumps(v) for v in (r.path, r.body, r.signature)) + "}"
+                       for r in requests)
+    script = folder / "mix.lua"
+    script.write_text(LUA % ("{\n" + rows + "\n}"))
+    threads = min(2, connections)
+    run = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "15s",
+         "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    )
+    found = re.search(r"FIGURES (\d+) (\d+) (\d+) (\d+) (\d+)", run.stdout)
+    if not found:
+        raise RuntimeError(f"wrk printed no figures:\n{run.stdout}\n{run.stderr}")
+    count, micros, p50, p99, errors = map(int, found.groups())
+    return Figures(count / (micros / 1e6), p50 / 1000, p99 / 1000, errors)
+
+
+def python_load(url: str, requests: list[Request], duration: int, connections: int) -> Figures:
+    """The fallback: one thread per connection, keep-alive when the server allows it."""
+    host = urllib.parse.urlsplit(url)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def client(start: int) -> None:
+        mine: list[float] = []
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=15)
+        index = start
+        while time.monotonic() < stop:
+            request = requests[index % len(requests)]
+            index += 1
+            began = time.perf_counter()
+            try:
+                connection.request("POST", request.path, request.body, {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Twilio-Signature": request.signature,
+                })
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+                if response.will_close:
+                    connection.close()
+            except OSError:
+                ok = False
+                connection.close()
+            mine.append(time.perf_counter() - began)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=client, args=(n * 7,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    cuts = statistics.quantiles(latencies, n=100)
+    return Figures(len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per round and server")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Procfile's default)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are printed")
+    parser.add_argument("--python", action="store_true", help="use the Python client even if wrk is here")
+    args = parser.parse_args()
+
+    ours_port, base_port = free_port(), free_port()
+    ours_url = f"http://127.0.0.1:{ours_port}"
+    requests = requests_from(record_calls(ours_url, AUTH_TOKEN))
+    tool = "wrk" if shutil.which("wrk") and not args.python else "python"
+    print(f"{len(requests)} recorded webhook requests from real calls; load: {tool}, "
+          f"{args.connections} connections, {args.duration}s x {args.rounds} rounds, {args.workers} workers")
+
+    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url}
+    results: dict[str, list[Figures]] = {"baseline": [], "ours": []}
+    with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp:
+        folder = Path(tmp)
+        servers = {
+            "baseline": Gunicorn(base_port, args.workers, env, folder, app=BASELINE_APP),
+            "ours": Gunicorn(ours_port, args.workers, env, folder),
+        }
+        with servers["baseline"], servers["ours"]:
+            for _ in range(args.rounds):
+                for name, server in servers.items():
+                    if tool == "wrk":
+                        figures = wrk(server.url, requests, args.duration, args.connections, folder)
+                    else:
+                        figures = python_load(server.url, requests, args.duration, args.connections)
+                    results[name].append(figures)
+                    print(f"  {name:8} {figures.rate:8.0f} req/s  p50 {figures.p50:6.2f} ms  "
+                          f"p99 {figures.p99:6.2f} ms  errors {figures.errors}")
+
+    median = {name: Figures(*(statistics.median(getattr(f, attr) for f in runs)
+                              for attr in ("rate", "p50", "p99", "errors")))
+              for name, runs in results.items()}
+    print("median over rounds:")
+    for name, figures in median.items():
+        print(f"  {name:8} {figures.rate:8.0f} req/s  p50 {figures.p50:6.2f} ms  p99 {figures.p99:6.2f} ms")
+    ratio = median["ours"].rate / median["baseline"].rate
+    tail = median["ours"].p99 / median["baseline"].p99
+    print(f"ratio ours/baseline: throughput {ratio:.2f} (goal >= 0.85), p99 {tail:.2f} (goal <= 1.5)")
+    errors = sum(f.errors for runs in results.values() for f in runs)
+    if errors:
+        print(f"ERRORS: {errors} failed or non-200 responses")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
