@@ -57,6 +57,7 @@ class Caller:
     turns: int = 0
     result: str = ""
     lost_state: bool = False
+    answered: list[str] = field(default_factory=list)
     _questions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,12 +89,10 @@ class Caller:
             return
         said = " ".join(self.phone.heard)
         self.lost_state |= self.catalog.render(line("ask.restart")) in said
-        asked = [cid for text, cid in self._questions.items() if text in said]
-        if len(asked) > 1:
-            raise CallFailed(f"two questions at once: {asked}")
+        asked = self.question()
         self.turns += 1
         if asked:
-            self._answer(asked[0])
+            self._answer(asked)
         elif self.catalog.render(line("result.repeat")) in said:
             self.result = said
             self.phone.press("9")  # anything but 1, * or 0 ends the call politely
@@ -101,6 +100,14 @@ class Caller:
             self.phone.press("1")
         else:
             raise CallFailed(f"neither a question, a result nor the greeting: {said!r}")
+
+    def question(self) -> str | None:
+        """The criterion the line is asking about now, if any."""
+        said = " ".join(self.phone.heard)
+        asked = [cid for text, cid in self._questions.items() if text in said]
+        if len(asked) > 1:
+            raise CallFailed(f"two questions at once: {asked}")
+        return asked[0] if asked else None
 
     def _answer(self, cid: str) -> None:
         if self.detour is not None and self.turns - 2 == self.detour[0]:
@@ -110,6 +117,7 @@ class Caller:
             else:
                 self.phone.press(move)
             return
+        self.answered.append(cid)
         yes = self.profile[cid]
         if self.speech:
             self.phone.say("oui" if yes else "non")
