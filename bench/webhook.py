@@ -1,17 +1,21 @@
-"""Webhook throughput and latency: our server against a fixed-TwiML Flask baseline, same run, same load.
+"""Webhook throughput and latency: our server against fixed-TwiML Flask baselines, same run, same load.
 
-    python bench/webhook.py [--duration 10] [--connections 16] [--workers 3] [--rounds 3]
+    python bench/webhook.py [--duration 5] [--connections 16] [--workers 3] [--rounds 5]
 
-Both run under gunicorn exactly as the Procfile says, on loopback. Ours checks every signature
-and replays requests recorded from real calls; the baseline answers one fixed document.
-The load is `wrk` when installed, else a Python client. Prints medians over the rounds.
+All run under gunicorn exactly as the Procfile says, on loopback, and receive the same requests,
+recorded from real calls and signed. Ours checks every signature and answers each step; the
+baseline answers one fixed document without reading the request; the signed baseline reads the
+form and checks the signature first. The load is `wrk` when installed, else a Python client.
+Prints each round, medians, and the median of the per-round ratios (rounds are paired in time).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
+import os
 import re
 import shutil
 import statistics
@@ -24,10 +28,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calls import Posted, record_calls
-from server import Gunicorn, free_port
+from server import OUR_APP, Gunicorn, free_port
 
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
-BASELINE_APP = "bench.baseline_app:create_app()"
+APPS = {
+    "baseline": "bench.baseline_app:create_app()",
+    "signed": "bench.baseline_app:create_app(signed=True)",
+    "ours": OUR_APP,
+}
+LABELS = {
+    "baseline": "fixed TwiML, request unread",
+    "signed": "fixed TwiML after form and signature check",
+    "ours": "ivr.app:create_app(), signatures checked",
+}
 
 
 @dataclass(frozen=True)
@@ -144,48 +157,52 @@ def python_load(url: str, requests: list[Request], duration: int, connections: i
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per round and server")
+    parser.add_argument("--duration", type=int, default=5, help="seconds of load per round and server")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Procfile's default)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are printed")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds, servers in turn; medians are printed")
     parser.add_argument("--python", action="store_true", help="use the Python client even if wrk is here")
     args = parser.parse_args()
 
-    ours_port, base_port = free_port(), free_port()
-    ours_url = f"http://127.0.0.1:{ours_port}"
+    ports = {name: free_port() for name in APPS}
+    ours_url = f"http://127.0.0.1:{ports['ours']}"
     requests = requests_from(record_calls(ours_url, AUTH_TOKEN))
     tool = "wrk" if shutil.which("wrk") and not args.python else "python"
-    print(f"{len(requests)} recorded webhook requests from real calls; load: {tool}, "
-          f"{args.connections} connections, {args.duration}s x {args.rounds} rounds, {args.workers} workers")
+    print(f"{len(requests)} webhook requests recorded from real calls; load: {tool}, "
+          f"{args.connections} connections, {args.rounds} rounds of {args.duration}s per server, "
+          f"{args.workers} gunicorn workers, {os.cpu_count()} cores")
 
+    # Every server checks signatures against our public URL, the one the requests were signed for.
     env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url}
-    results: dict[str, list[Figures]] = {"baseline": [], "ours": []}
-    with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp:
+    results: dict[str, list[Figures]] = {name: [] for name in APPS}
+    with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
-        servers = {
-            "baseline": Gunicorn(base_port, args.workers, env, folder, app=BASELINE_APP),
-            "ours": Gunicorn(ours_port, args.workers, env, folder),
-        }
-        with servers["baseline"], servers["ours"]:
-            for _ in range(args.rounds):
-                for name, server in servers.items():
-                    if tool == "wrk":
-                        figures = wrk(server.url, requests, args.duration, args.connections, folder)
-                    else:
-                        figures = python_load(server.url, requests, args.duration, args.connections)
-                    results[name].append(figures)
-                    print(f"  {name:8} {figures.rate:8.0f} req/s  p50 {figures.p50:6.2f} ms  "
-                          f"p99 {figures.p99:6.2f} ms  errors {figures.errors}")
+        servers = {name: stack.enter_context(Gunicorn(ports[name], args.workers, env, folder, app=app))
+                   for name, app in APPS.items()}
+        for number in range(args.rounds):
+            # Servers take turns in a rotating order, so a neighbour's burst hits each alike.
+            names = list(APPS)[number % len(APPS):] + list(APPS)[:number % len(APPS)]
+            for name in names:
+                url = servers[name].url
+                if tool == "wrk":
+                    figures = wrk(url, requests, args.duration, args.connections, folder)
+                else:
+                    figures = python_load(url, requests, args.duration, args.connections)
+                results[name].append(figures)
+                print(f"  round {number + 1} {name:9} {figures.rate:7.0f} req/s  p50 {figures.p50:6.2f} ms  "
+                      f"p99 {figures.p99:6.2f} ms  errors {figures.errors}")
 
-    median = {name: Figures(*(statistics.median(getattr(f, attr) for f in runs)
-                              for attr in ("rate", "p50", "p99", "errors")))
-              for name, runs in results.items()}
     print("median over rounds:")
-    for name, figures in median.items():
-        print(f"  {name:8} {figures.rate:8.0f} req/s  p50 {figures.p50:6.2f} ms  p99 {figures.p99:6.2f} ms")
-    ratio = median["ours"].rate / median["baseline"].rate
-    tail = median["ours"].p99 / median["baseline"].p99
-    print(f"ratio ours/baseline: throughput {ratio:.2f} (goal >= 0.85), p99 {tail:.2f} (goal <= 1.5)")
+    for name, runs in results.items():
+        print(f"  {name:9} {statistics.median(f.rate for f in runs):7.0f} req/s  "
+              f"p50 {statistics.median(f.p50 for f in runs):6.2f} ms  "
+              f"p99 {statistics.median(f.p99 for f in runs):6.2f} ms  ({LABELS[name]})")
+    for other in ("baseline", "signed"):
+        pairs = list(zip(results["ours"], results[other], strict=True))
+        rate = statistics.median(o.rate / b.rate for o, b in pairs)
+        tail = statistics.median(o.p99 / b.p99 for o, b in pairs)
+        goal = "  (goals: >= 0.85 and <= 1.5)" if other == "baseline" else ""
+        print(f"ours / {other}: throughput {rate:.2f}, p99 {tail:.2f} (median of per-round ratios){goal}")
     errors = sum(f.errors for runs in results.values() for f in runs)
     if errors:
         print(f"ERRORS: {errors} failed or non-200 responses")
