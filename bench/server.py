@@ -87,6 +87,15 @@ class Gunicorn:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in path.read_text().split()]
 
+    def cpu_seconds(self) -> float:
+        """CPU time the master and its live workers have used so far (user + system)."""
+        assert self.process is not None
+        total = 0
+        for pid in (self.process.pid, *self.worker_pids()):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime and stime, in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
     def _answers(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/", timeout=1):

@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from calls import Posted, record_calls
@@ -49,6 +49,7 @@ class Figures:
     p50: float  # milliseconds
     p99: float
     errors: int
+    cpu: float = 0.0  # server CPU microseconds per request: steady even when neighbours load the machine
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,10 @@ def python_load(url: str, requests: list[Request], duration: int, connections: i
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=5, help="seconds of load per round and server")
+    parser.add_argument("--duration", type=int, default=3, help="seconds of load per round and server")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Procfile's default)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds, servers in turn; medians are printed")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds, servers in turn; medians are printed")
     parser.add_argument("--python", action="store_true", help="use the Python client even if wrk is here")
     args = parser.parse_args()
 
@@ -184,25 +185,31 @@ def main() -> int:
             names = list(APPS)[number % len(APPS):] + list(APPS)[:number % len(APPS)]
             for name in names:
                 url = servers[name].url
+                began = servers[name].cpu_seconds()
                 if tool == "wrk":
                     figures = wrk(url, requests, args.duration, args.connections, folder)
                 else:
                     figures = python_load(url, requests, args.duration, args.connections)
+                used = servers[name].cpu_seconds() - began
+                figures = replace(figures, cpu=used / (figures.rate * args.duration) * 1e6)
                 results[name].append(figures)
                 print(f"  round {number + 1} {name:9} {figures.rate:7.0f} req/s  p50 {figures.p50:6.2f} ms  "
-                      f"p99 {figures.p99:6.2f} ms  errors {figures.errors}")
+                      f"p99 {figures.p99:6.2f} ms  cpu {figures.cpu:4.0f} us/req  errors {figures.errors}")
 
     print("median over rounds:")
     for name, runs in results.items():
         print(f"  {name:9} {statistics.median(f.rate for f in runs):7.0f} req/s  "
               f"p50 {statistics.median(f.p50 for f in runs):6.2f} ms  "
-              f"p99 {statistics.median(f.p99 for f in runs):6.2f} ms  ({LABELS[name]})")
+              f"p99 {statistics.median(f.p99 for f in runs):6.2f} ms  "
+              f"cpu {statistics.median(f.cpu for f in runs):4.0f} us/req  ({LABELS[name]})")
     for other in ("baseline", "signed"):
         pairs = list(zip(results["ours"], results[other], strict=True))
         rate = statistics.median(o.rate / b.rate for o, b in pairs)
         tail = statistics.median(o.p99 / b.p99 for o, b in pairs)
-        goal = "  (goals: >= 0.85 and <= 1.5)" if other == "baseline" else ""
-        print(f"ours / {other}: throughput {rate:.2f}, p99 {tail:.2f} (median of per-round ratios){goal}")
+        cpu = statistics.median(b.cpu / o.cpu for o, b in pairs)
+        goal = "  (goals: >= 0.85, <= 1.5)" if other == "baseline" else ""
+        print(f"ours / {other}: throughput {rate:.2f}, p99 {tail:.2f}, "
+              f"requests per CPU second {cpu:.2f} (medians of per-round ratios){goal}")
     errors = sum(f.errors for runs in results.values() for f in runs)
     if errors:
         print(f"ERRORS: {errors} failed or non-200 responses")
