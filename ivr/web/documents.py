@@ -9,8 +9,8 @@ from collections.abc import Callable
 from ivr.engine.reply import Reply
 from ivr.web.twiml import Links, Renderer
 
-# The seed flow has about 3 900 distinct replies (7 500 with an advisor), and callers reach far
-# fewer; at about 2 kB a document this bounds the cache near 8 MB per worker.
+# The seed flow can produce about 3 850 distinct documents (7 900 with an advisor line), averaging
+# under 1 kB, and callers reach far fewer: a few MB per worker hold all the common ones.
 CACHE_SIZE = 4096
 
 
