@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import socket
@@ -16,6 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUR_APP = "ivr.app:create_app()"
+# $NAME and ${NAME:-default}, as the shell that runs a Procfile expands them.
+VARIABLE = re.compile(r"\$(?:\{(?P<braced>\w+)(?::-(?P<default>[^}]*))?\}|(?P<plain>\w+))")
 
 
 def free_port() -> int:
@@ -29,14 +32,16 @@ def procfile_command(port: int, workers: int, app: str = OUR_APP) -> list[str]:
     """The Procfile's `web:` command, bound to loopback, with this app spec and worker count."""
     text = (ROOT / "Procfile").read_text(encoding="utf-8")
     web = next(line for line in text.splitlines() if line.startswith("web:"))
-    words = shlex.split(web.removeprefix("web:"))
-    values = {"$PORT": str(port), "${WEB_CONCURRENCY:-3}": str(workers)}
-    command = []
-    for word in words:
-        for name, value in values.items():
-            word = word.replace(name, value)
-        command.append(word)
+    values = {"PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+
+    def expand(found: re.Match[str]) -> str:
+        name = found["braced"] or found["plain"]
+        return values.get(name) or os.environ.get(name) or found["default"] or ""
+
+    command = [VARIABLE.sub(expand, word) for word in shlex.split(web.removeprefix("web:"))]
     command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
+    if ":" not in command[-1]:
+        raise ValueError(f"the Procfile's web command should end with the app spec: {web}")
     command[-1] = app
     # The venv's gunicorn, whatever PATH says.
     command[0] = str(Path(sys.executable).with_name(command[0]))
