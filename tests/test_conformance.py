@@ -173,10 +173,17 @@ def walk(app) -> dict[str, str]:
 
 @pytest.fixture(scope="module", params=[(f, h) for f in FLOWS for h in ("", "+33123456789")],
                 ids=lambda p: p[0].name + ("-with-advisor" if p[1] else "-no-advisor"))
-def documents(request) -> dict[str, str]:
+def line(request) -> tuple[str, dict[str, str]]:
+    """The advisor's number (or none) and every document the app produces for one flow."""
     flow, helpline = request.param
     # Unsigned: this walk is about what the app answers, and skipping HMACs keeps it quick.
-    return walk(create_app({"TWILIO_AUTH_TOKEN": "", "IVR_FLOW": str(flow), "HELPLINE_NUMBER": helpline}))
+    app = create_app({"TWILIO_AUTH_TOKEN": "", "IVR_FLOW": str(flow), "HELPLINE_NUMBER": helpline})
+    return helpline, walk(app)
+
+
+@pytest.fixture
+def documents(line) -> dict[str, str]:
+    return line[1]
 
 
 def test_the_walk_reaches_every_kind_of_step(documents):
@@ -202,8 +209,8 @@ def test_every_spoken_word_is_in_a_french_voice(documents):
             assert FRENCH_VOICES.match(say.get("voice", "")), say.attrib
 
 
-def test_the_advisor_line_is_dialled_with_a_whisper_only_when_configured(request, documents):
-    helpline = request.node.callspec.params["documents"][1]
+def test_the_advisor_line_is_dialled_with_a_whisper_only_when_configured(line):
+    helpline, documents = line
     numbers = [n for body in documents for n in ET.fromstring(body).iter("Number")]
     assert bool(numbers) is bool(helpline)
     assert {n.text for n in numbers} <= {helpline}
