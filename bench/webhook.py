@@ -72,9 +72,14 @@ LUA = """
 local requests = %s
 local counter = 0
 local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
-function init(args)
+local threads = 0
+function setup(thread)
   -- Threads start at different places in the mix, as callers would.
-  counter = math.random(#requests)
+  thread:set("offset", threads * 17)
+  threads = threads + 1
+end
+function init(args)
+  counter = offset or 0
 end
 function request()
   counter = counter + 1
