@@ -14,6 +14,7 @@ from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FewestQuestions
 from ivr.sms.sender import Sender, TwilioSender
+from ivr.web.documents import Documents
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
 from ivr.web.views import Service, voice
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
         renderer=renderer,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         signature=signature,
+        documents=Documents(renderer),
         sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
         fallback=fallback,
     )

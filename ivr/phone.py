@@ -113,6 +113,19 @@ class Phone:
             setattr(twin, name, list(getattr(self, name)))
         return twin
 
+    def follow(self, url: str, answer: Answer) -> list[str]:
+        """Carry on from the answer to a request sent by other means (hand-made or fuzzed) to `url`."""
+        self._gather = None
+        self._url = url
+        return self._turn(self._read(url, answer))
+
+    @property
+    def action(self) -> str | None:
+        """The absolute URL the pending Gather posts the caller's answer to."""
+        if not self.waiting:
+            return None
+        return self._resolve(self._gather.get("action") or self._url)
+
     @property
     def waiting(self) -> bool:
         return self._gather is not None and not self.ended
@@ -148,7 +161,9 @@ class Phone:
         headers = {}
         if self.auth_token:
             headers["X-Twilio-Signature"] = RequestValidator(self.auth_token).compute_signature(url, form)
-        answer = self.transport(url, form, headers)
+        return self._read(url, self.transport(url, form, headers))
+
+    def _read(self, url: str, answer: Answer) -> list[ET.Element]:
         if answer.status != 200:
             raise CallFailed(f"POST {url} answered HTTP {answer.status}: {answer.body[:200]}")
         if answer.content_type not in ("text/xml", "application/xml"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
@@ -18,8 +19,15 @@ MAX_LENGTH = 2 * MAX_CRITERIA + 32
 
 
 def _check(flow: Flow, payload: str) -> str:
-    mac = hmac.new(flow.digest.encode(), payload.encode(), hashlib.blake2s).digest()
-    return base64.urlsafe_b64encode(mac[:6]).decode()
+    mac = _keyed(flow.digest).copy()
+    mac.update(payload.encode())
+    return base64.urlsafe_b64encode(mac.digest()[:6]).decode()
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed(digest: str) -> hmac.HMAC:
+    """A MAC already keyed with the flow version; copying it is cheaper than keying anew."""
+    return hmac.new(digest.encode(), digestmod=hashlib.blake2s)
 
 
 def encode(flow: Flow, state: CallState) -> str:

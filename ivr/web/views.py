@@ -16,6 +16,7 @@ from ivr.engine.state import CallState, Phase
 from ivr.errors import TokenError
 from ivr.sms.message import compose, french_mobile
 from ivr.sms.sender import Sender
+from ivr.web.documents import Documents
 from ivr.web.known import known_answers
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Links, Renderer
@@ -42,6 +43,7 @@ class Service:
     renderer: Renderer
     understanding: Understanding
     signature: SignatureCheck | None
+    documents: Documents
     sms: Sender | None = None
     # TwiML for Twilio's fallback URL, rendered at start-up so it needs nothing that might have failed.
     fallback: str = ""
@@ -99,9 +101,8 @@ def _links() -> Links:
 def _twiml(reply: Reply, call: Call | None = None) -> Response:
     if isinstance(reply, Text):
         reply = _send_text(reply, call or _call())
-    caller_id = _ours() or None
-    document = service().renderer.render(reply, _links(), caller_id)
-    return Response(str(document), mimetype="text/xml")
+    document = service().documents.text(reply, _ours() or None, request.script_root, _links)
+    return Response(document, mimetype="text/xml")
 
 
 def _call_ref() -> str:

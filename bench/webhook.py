@@ -1,0 +1,226 @@
+"""Webhook throughput and latency: our server against fixed-TwiML Flask baselines, same run, same load.
+
+    python bench/webhook.py [--duration 5] [--connections 16] [--workers 3] [--rounds 5]
+
+All run under gunicorn exactly as the Procfile says, on loopback, and receive the same requests,
+recorded from real calls and signed. Ours checks every signature and answers each step; the
+baseline answers one fixed document without reading the request; the signed baseline reads the
+form and checks the signature first. The load is `wrk` when installed, else a Python client.
+Prints each round, medians, and the median of the per-round ratios (rounds are paired in time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from calls import Posted, record_calls
+from server import OUR_APP, Gunicorn, free_port
+
+AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
+APPS = {
+    "baseline": "bench.baseline_app:create_app()",
+    "signed": "bench.baseline_app:create_app(signed=True)",
+    "ours": OUR_APP,
+}
+LABELS = {
+    "baseline": "fixed TwiML, request unread",
+    "signed": "fixed TwiML after form and signature check",
+    "ours": "ivr.app:create_app(), signatures checked",
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    rate: float  # requests per second
+    p50: float  # milliseconds
+    p99: float
+    errors: int
+    cpu: float = 0.0  # server CPU microseconds per request: steady even when neighbours load the machine
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    body: str
+    signature: str
+
+
+def requests_from(posted: list[Posted]) -> list[Request]:
+    out = []
+    for item in posted:
+        parts = urllib.parse.urlsplit(item.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        out.append(Request(path, urllib.parse.urlencode(item.form), item.headers["X-Twilio-Signature"]))
+    return out
+
+
+LUA = """
+local requests = %s
+local counter = 0
+local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+local threads = 0
+function setup(thread)
+  -- Threads start at different places in the mix, as callers would.
+  thread:set("offset", threads * 17)
+  threads = threads + 1
+end
+function init(args)
+  counter = offset or 0
+end
+function request()
+  counter = counter + 1
+  local r = requests[(counter %% #requests) + 1]
+  headers["X-Twilio-Signature"] = r[3]
+  return wrk.format("POST", r[1], headers, r[2])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("FIGURES %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def wrk(url: str, requests: list[Request], duration: int, connections: int, folder: Path) -> Figures:
+    # JSON string literals of ASCII text are valid Lua string literals.
+    rows = ",\n".join("{" + ", ".join(json.dumps(v) for v in (r.path, r.body, r.signature)) + "}"
+                       for r in requests)
+    script = folder / "mix.lua"
+    script.write_text(LUA % ("{\n" + rows + "\n}"))
+    threads = min(2, connections)
+    run = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "15s",
+         "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    )
+    found = re.search(r"FIGURES (\d+) (\d+) (\d+) (\d+) (\d+)", run.stdout)
+    if not found:
+        raise RuntimeError(f"wrk printed no figures:\n{run.stdout}\n{run.stderr}")
+    count, micros, p50, p99, errors = map(int, found.groups())
+    return Figures(count / (micros / 1e6), p50 / 1000, p99 / 1000, errors)
+
+
+def python_load(url: str, requests: list[Request], duration: int, connections: int) -> Figures:
+    """The fallback: one thread per connection, keep-alive when the server allows it."""
+    host = urllib.parse.urlsplit(url)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def client(start: int) -> None:
+        mine: list[float] = []
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=15)
+        index = start
+        while time.monotonic() < stop:
+            request = requests[index % len(requests)]
+            index += 1
+            began = time.perf_counter()
+            try:
+                connection.request("POST", request.path, request.body, {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Twilio-Signature": request.signature,
+                })
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+                if response.will_close:
+                    connection.close()
+            except OSError:
+                ok = False
+                connection.close()
+            mine.append(time.perf_counter() - began)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=client, args=(n * 7,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    cuts = statistics.quantiles(latencies, n=100)
+    return Figures(len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=3, help="seconds of load per round and server")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Procfile's default)")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds, servers in turn; medians are printed")
+    parser.add_argument("--python", action="store_true", help="use the Python client even if wrk is here")
+    args = parser.parse_args()
+
+    ports = {name: free_port() for name in APPS}
+    ours_url = f"http://127.0.0.1:{ports['ours']}"
+    requests = requests_from(record_calls(ours_url, AUTH_TOKEN))
+    tool = "wrk" if shutil.which("wrk") and not args.python else "python"
+    print(f"{len(requests)} webhook requests recorded from real calls; load: {tool}, "
+          f"{args.connections} connections, {args.rounds} rounds of {args.duration}s per server, "
+          f"{args.workers} gunicorn workers, {os.cpu_count()} cores")
+
+    # Every server checks signatures against our public URL, the one the requests were signed for.
+    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url}
+    results: dict[str, list[Figures]] = {name: [] for name in APPS}
+    with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp, contextlib.ExitStack() as stack:
+        folder = Path(tmp)
+        servers = {name: stack.enter_context(Gunicorn(ports[name], args.workers, env, folder, app=app))
+                   for name, app in APPS.items()}
+        for number in range(args.rounds):
+            # Servers take turns in a rotating order, so a neighbour's burst hits each alike.
+            names = list(APPS)[number % len(APPS):] + list(APPS)[:number % len(APPS)]
+            for name in names:
+                url = servers[name].url
+                began = servers[name].cpu_seconds()
+                if tool == "wrk":
+                    figures = wrk(url, requests, args.duration, args.connections, folder)
+                else:
+                    figures = python_load(url, requests, args.duration, args.connections)
+                used = servers[name].cpu_seconds() - began
+                figures = replace(figures, cpu=used / (figures.rate * args.duration) * 1e6)
+                results[name].append(figures)
+                print(f"  round {number + 1} {name:9} {figures.rate:7.0f} req/s  p50 {figures.p50:6.2f} ms  "
+                      f"p99 {figures.p99:6.2f} ms  cpu {figures.cpu:4.0f} us/req  errors {figures.errors}")
+
+    print("median over rounds:")
+    for name, runs in results.items():
+        print(f"  {name:9} {statistics.median(f.rate for f in runs):7.0f} req/s  "
+              f"p50 {statistics.median(f.p50 for f in runs):6.2f} ms  "
+              f"p99 {statistics.median(f.p99 for f in runs):6.2f} ms  "
+              f"cpu {statistics.median(f.cpu for f in runs):4.0f} us/req  ({LABELS[name]})")
+    for other in ("baseline", "signed"):
+        pairs = list(zip(results["ours"], results[other], strict=True))
+        rate = statistics.median(o.rate / b.rate for o, b in pairs)
+        tail = statistics.median(o.p99 / b.p99 for o, b in pairs)
+        cpu = statistics.median(b.cpu / o.cpu for o, b in pairs)
+        goal = "  (goals: >= 0.85, <= 1.5)" if other == "baseline" else ""
+        print(f"ours / {other}: throughput {rate:.2f}, p99 {tail:.2f}, "
+              f"requests per CPU second {cpu:.2f} (medians of per-round ratios){goal}")
+    errors = sum(f.errors for runs in results.values() for f in runs)
+    if errors:
+        print(f"ERRORS: {errors} failed or non-200 responses")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

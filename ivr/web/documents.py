@@ -1,0 +1,40 @@
+"""Rendered TwiML kept by reply: a step of a flow always reads the same, so build it once per worker."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from ivr.engine.reply import Reply
+from ivr.web.twiml import Links, Renderer
+
+# The seed flow can produce about 3 850 distinct documents (7 900 with an advisor line), averaging
+# under 1 kB, and callers reach far fewer: a few MB per worker hold all the common ones.
+CACHE_SIZE = 4096
+
+
+class Documents:
+    """TwiML text by reply, least recently used evicted: building and serialising the tree is the
+    costliest part of a step, and every caller hears the same greeting and first questions."""
+
+    def __init__(self, renderer: Renderer, size: int = CACHE_SIZE) -> None:
+        self.renderer = renderer
+        self.size = size
+        self._store: OrderedDict[tuple[Reply, str | None, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def text(self, reply: Reply, caller_id: str | None, root: str, links: Callable[[], Links]) -> str:
+        """The document for `reply`; `root`, the script root, is in the key as the links hold it."""
+        key = (reply, caller_id, root)
+        with self._lock:
+            found = self._store.get(key)
+            if found is not None:
+                self._store.move_to_end(key)
+                return found
+        found = str(self.renderer.render(reply, links(), caller_id))
+        with self._lock:
+            self._store[key] = found
+            if len(self._store) > self.size:
+                self._store.popitem(last=False)
+        return found

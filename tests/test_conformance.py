@@ -1,0 +1,228 @@
+"""Every TwiML document the app can produce is one Twilio accepts for a voice call (no 12100 or
+12200 error): walk every reachable step of every flow, with and without an advisor line."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import deque
+from collections.abc import Callable
+
+import pytest
+from conftest import FLOWS
+
+from ivr.app import create_app
+
+# From Twilio's TwiML voice reference (twilio.com/docs/voice/twiml/<verb>): the verbs a <Response>
+# may hold, what each element may nest, and the attributes each documents, camelCase as Twilio
+# spells them (a builder typo such as numdigits is silently ignored by Twilio).
+VOICE_VERBS = {
+    "Connect", "Dial", "Enqueue", "Gather", "Hangup", "Leave", "Pause", "Pay", "Play", "Record",
+    "Redirect", "Refer", "Reject", "Say", "Start", "Stop",
+}
+SSML = {
+    "break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "w",
+    "amazon:domain", "amazon:effect",
+}
+CHILDREN: dict[str, set[str]] = {
+    "Response": VOICE_VERBS,
+    "Gather": {"Say", "Play", "Pause"},
+    "Say": SSML,
+    "prosody": SSML,
+    "Dial": {"Number", "Client", "Conference", "Queue", "Sip", "Sim", "Application", "WhatsApp"},
+    "Number": set(),
+    "Redirect": set(),
+    "Hangup": set(),
+    "Pause": set(),
+    "Play": set(),
+}
+ATTRIBUTES: dict[str, set[str]] = {
+    "Response": set(),
+    "Say": {"voice", "language", "loop"},
+    "Play": {"loop", "digits"},
+    "Pause": {"length"},
+    "Gather": {
+        "action", "actionOnEmptyResult", "enhanced", "finishOnKey", "hints", "input", "language",
+        "method", "numDigits", "partialResultCallback", "partialResultCallbackMethod",
+        "profanityFilter", "speechModel", "speechTimeout", "timeout",
+    },
+    "Redirect": {"method"},
+    "Hangup": set(),
+    "Dial": {
+        "action", "answerOnBridge", "callerId", "callReason", "hangupOnStar", "method", "record",
+        "recordingStatusCallback", "recordingStatusCallbackMethod", "recordingStatusCallbackEvent",
+        "recordingTrack", "referUrl", "referMethod", "ringTone", "sequential", "timeLimit", "timeout",
+        "trim",
+    },
+    "Number": {
+        "sendDigits", "url", "method", "byoc", "statusCallbackEvent", "statusCallback",
+        "statusCallbackMethod", "machineDetection", "machineDetectionTimeout",
+        "machineDetectionSpeechThreshold", "machineDetectionSpeechEndThreshold",
+        "machineDetectionSilenceTimeout", "amdStatusCallback", "amdStatusCallbackMethod",
+    },
+    "prosody": {"volume", "rate", "pitch"},
+    "break": {"strength", "time"},
+}
+# Elements whose text Twilio reads: a URL, a number, or words; all must be non-empty.
+NEEDS_TEXT = {"Say", "Redirect", "Number"}
+# Nothing after these runs: a verb placed there would never be heard.
+LAST = {"Redirect", "Hangup"}
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+FRENCH_VOICES = re.compile(
+    r"^(man|woman|alice|Polly\.(Lea|Celine|Mathieu|Remi)(-Neural|-Generative)?|Google\.fr-FR-[\w-]+)$"
+)
+
+
+def positive(value: str) -> bool:
+    return value.isdigit() and int(value) > 0
+
+
+VALUES: dict[tuple[str, str], Callable[[str], bool]] = {
+    ("Gather", "input"): lambda v: v in {"dtmf", "speech", "dtmf speech"},
+    ("Gather", "language"): lambda v: v == "fr-FR",
+    ("Gather", "numDigits"): positive,
+    ("Gather", "finishOnKey"): lambda v: re.fullmatch(r"[0-9#*]?", v) is not None,
+    ("Gather", "timeout"): positive,
+    ("Gather", "speechTimeout"): lambda v: v == "auto" or v.isdigit(),
+    ("Gather", "action"): bool,
+    # Twilio caps each hint phrase at 100 characters.
+    ("Gather", "hints"): lambda v: all(0 < len(p.strip()) <= 100 for p in v.split(",")),
+    ("Say", "language"): lambda v: v == "fr-FR",
+    ("Say", "voice"): lambda v: FRENCH_VOICES.match(v) is not None,
+    ("Say", "loop"): lambda v: v.isdigit(),
+    ("prosody", "rate"): lambda v: re.fullmatch(r"\d{2,3}%|x-slow|slow|medium|fast|x-fast", v) is not None,
+    ("Dial", "callerId"): lambda v: E164.match(v) is not None,
+    ("Dial", "timeLimit"): lambda v: v.isdigit() and 1 <= int(v) <= 14400,
+    ("Dial", "timeout"): lambda v: v.isdigit() and 5 <= int(v) <= 600,
+    ("Dial", "action"): bool,
+    ("Number", "url"): bool,
+}
+METHODS = {"GET", "POST"}
+
+# What Twilio posts besides the caller's input; To is our line, the Dial's caller id.
+FORM = {"CallSid": "CA0123456789abcdef0123456789abcdef", "From": "+33612345678", "To": "+33900000000"}
+KEYS = "123*#09"
+
+
+def problems(document: ET.Element) -> list[str]:
+    """Everything in a document that Twilio's voice reference does not allow."""
+    found = []
+    if document.tag != "Response":
+        found.append(f"root <{document.tag}>, not <Response>")
+    verbs = [child.tag for child in document]
+    for tag in LAST & set(verbs):
+        if verbs.index(tag) != len(verbs) - 1:
+            found.append(f"<{tag}> followed by verbs that never run: {verbs}")
+    for element in document.iter():
+        tag = element.tag
+        if tag not in ATTRIBUTES and tag not in SSML:
+            found.append(f"<{tag}> is not a TwiML voice element")
+            continue
+        for child in element:
+            if child.tag not in CHILDREN.get(tag, set()):
+                found.append(f"<{child.tag}> inside <{tag}>")
+        for name, value in element.attrib.items():
+            if name not in ATTRIBUTES.get(tag, set()):
+                found.append(f"<{tag}> has attribute {name!r} that Twilio does not document")
+            elif name.endswith("ethod") and value not in METHODS:
+                found.append(f"<{tag} {name}={value!r}>: GET or POST")
+            elif (tag, name) in VALUES and not VALUES[tag, name](value):
+                found.append(f"<{tag} {name}={value!r}>: not an allowed value")
+        if tag in NEEDS_TEXT and not "".join(element.itertext()).strip():
+            found.append(f"<{tag}> without text")
+        if tag == "Number" and not E164.match((element.text or "").strip()):
+            found.append(f"<Number>{element.text}</Number> is not an E.164 number")
+        if tag == "Say" and element.get("language") != "fr-FR":
+            found.append("<Say> without language='fr-FR'")
+    return found
+
+
+def walk(app) -> dict[str, str]:
+    """Every distinct document reachable from a new call, by every key, silence, dial outcome and
+    whisper, plus a lost state and the apology for a crash; maps document to content type.
+    Call it on a fresh app: it adds a crashing route."""
+
+    @app.post("/boom")
+    def boom():
+        raise RuntimeError("a crash, to hear the apology the app gives instead of Twilio's error")
+
+    client = app.test_client()
+    documents: dict[str, str] = {}
+    todo = deque([("/voice", {}), ("/voice/step?s=lost", {"Digits": "1"}), ("/boom", {})])
+    while todo:
+        url, form = todo.popleft()
+        response = client.post(url, data={**FORM, **form})
+        assert response.status_code == 200, (url, form, response.status_code)
+        body = response.get_data(as_text=True)
+        if body in documents:
+            continue
+        documents[body] = response.content_type
+        for element in ET.fromstring(body).iter():
+            if element.tag == "Gather":
+                todo.extend((element.get("action"), {"Digits": key}) for key in KEYS)
+            elif element.tag == "Redirect":
+                todo.append((element.text, {}))
+            elif element.tag == "Dial" and element.get("action"):
+                outcomes = ("completed", "no-answer")
+                todo.extend((element.get("action"), {"DialCallStatus": s}) for s in outcomes)
+            elif element.tag == "Number" and element.get("url"):
+                todo.append((element.get("url"), {}))
+    return documents
+
+
+@pytest.fixture(scope="module", params=[(f, h) for f in FLOWS for h in ("", "+33123456789")],
+                ids=lambda p: p[0].name + ("-with-advisor" if p[1] else "-no-advisor"))
+def line(request) -> tuple[str, dict[str, str]]:
+    """The advisor's number (or none) and every document the app produces for one flow."""
+    flow, helpline = request.param
+    # Unsigned: this walk is about what the app answers, and skipping HMACs keeps it quick.
+    app = create_app({"TWILIO_AUTH_TOKEN": "", "IVR_FLOW": str(flow), "HELPLINE_NUMBER": helpline})
+    return helpline, walk(app)
+
+
+@pytest.fixture
+def documents(line) -> dict[str, str]:
+    return line[1]
+
+
+def test_the_walk_reaches_every_kind_of_step(documents):
+    tags = {element.tag for body in documents for element in ET.fromstring(body).iter()}
+    assert {"Gather", "Say", "Redirect", "Hangup"} <= tags
+    assert len(documents) > 50
+
+
+def test_every_document_is_served_as_text_xml(documents):
+    kinds = set(documents.values())
+    assert kinds == {"text/xml; charset=utf-8"}
+
+
+def test_every_document_uses_only_verbs_nesting_and_attributes_twilio_documents(documents):
+    bad = {problem: body for body in documents for problem in problems(ET.fromstring(body))}
+    assert not bad, "\n".join(f"{problem}\n  in {body[:300]}" for problem, body in list(bad.items())[:10])
+
+
+def test_every_spoken_word_is_in_a_french_voice(documents):
+    for body in documents:
+        for say in ET.fromstring(body).iter("Say"):
+            assert say.get("language") == "fr-FR"
+            assert FRENCH_VOICES.match(say.get("voice", "")), say.attrib
+
+
+def test_the_advisor_line_is_dialled_with_a_whisper_only_when_configured(line):
+    helpline, documents = line
+    numbers = [n for body in documents for n in ET.fromstring(body).iter("Number")]
+    assert bool(numbers) is bool(helpline)
+    assert {n.text for n in numbers} <= {helpline}
+    assert all(n.get("url", "").startswith("/voice/whisper?s=") for n in numbers)
+
+
+def test_the_checker_refuses_what_twilio_would_reject():
+    wrong = ET.fromstring(
+        '<Response><Gather numdigits="1" input="dtmf"><Dial>+33123456789</Dial></Gather>'
+        '<Hangup/><Say language="en-US" voice="Polly.Joanna">hi</Say><Redirect/></Response>'
+    )
+    found = " | ".join(problems(wrong))
+    for expected in ("numdigits", "<Dial> inside <Gather>", "<Hangup> followed", "Polly.Joanna",
+                     "language='fr-FR'", "<Redirect> without text"):
+        assert expected in found
