@@ -7,7 +7,6 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest
-from callers import Caller, profiles
 from conftest import AUTH_TOKEN
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from ivr.app import create_app
 from ivr.engine.reply import line
 from ivr.phone import Answer, Phone, flask_transport
+from tests.caller import ScriptedCaller, profiles
 
 WAYS_FORWARD = {"Gather", "Redirect", "Dial", "Hangup"}
 BASE = "http://localhost"
@@ -105,7 +105,7 @@ def test_any_input_at_any_step_gets_twiml_with_a_way_forward_and_the_call_still_
     service = app.extensions["ivr"]
     client = app.test_client()
     phone = Phone(flask_transport(client), auth_token=AUTH_TOKEN)
-    caller = Caller(phone, service.call.flow, service.renderer.catalog, crowd[who])
+    caller = ScriptedCaller(phone, service.call.flow, service.renderer.catalog, crowd[who])
     caller.run(turns=1 + depth)
     if caller.done:
         return

@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from callers import Caller, profiles
 from conftest import AUTH_TOKEN
 
 from bench.server import Gunicorn, free_port
 from ivr.config import ENVIRONMENT, load_settings
 from ivr.content import load_content
 from ivr.phone import Answer, Phone, Transport, http_transport
+from tests.caller import ScriptedCaller, profiles
 
 pytestmark = pytest.mark.load
 
@@ -78,10 +78,10 @@ class Counting:
             return self.transport(url, form, headers)
 
 
-def crowd(server: Gunicorn, content, transport: Transport, seed: int) -> list[Caller]:
+def crowd(server: Gunicorn, content, transport: Transport, seed: int) -> list[ScriptedCaller]:
     answers = profiles(content.flow, CALLS, seed)
     return [
-        Caller.numbered(
+        ScriptedCaller.numbered(
             n,
             Phone(transport, base_url=server.url, auth_token=AUTH_TOKEN, call_sid=f"CA{seed:08d}{n:024d}"),
             content.flow, content.catalog, profile,
@@ -90,14 +90,14 @@ def crowd(server: Gunicorn, content, transport: Transport, seed: int) -> list[Ca
     ]
 
 
-def assert_every_call_ended_right(callers: list[Caller]) -> None:
+def assert_every_call_ended_right(callers: list[ScriptedCaller]) -> None:
     wrong = [(n, c.result, c.expected()) for n, c in enumerate(callers) if c.expected() not in c.result]
     assert not wrong, f"{len(wrong)} calls heard the wrong result, first: {wrong[0]}"
     assert all(c.done for c in callers)
     assert not any(c.lost_state for c in callers), "a call lost its state and restarted its questions"
 
 
-def run_all(callers: list[Caller], turns: int = 60) -> None:
+def run_all(callers: list[ScriptedCaller], turns: int = 60) -> None:
     with ThreadPoolExecutor(max_workers=len(callers)) as pool:
         for future in [pool.submit(c.run, turns) for c in callers]:
             future.result(timeout=120)
