@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.engine.call import PROMPTS, Call
+from ivr.engine.call import Call
 from ivr.engine.intents import SPOKEN
 from ivr.engine.planner import FlowOrder
+from ivr.engine.prompt_keys import PROMPTS
 from ivr.errors import ContentError
 from ivr.flow import Flow, load_flow
 from ivr.prompts import VOCABULARY_FILE, Catalog, load_catalog

@@ -7,70 +7,12 @@ from dataclasses import dataclass, replace
 from ivr.engine.intents import Intent
 from ivr.engine.planner import Planner
 from ivr.engine.reply import Hangup, Line, Listen, Reply, Text, Transfer, line
-from ivr.engine.rules import closest, infer, judge
+from ivr.engine.rules import closest, eligible, infer, judge
 from ivr.engine.state import CallState, Phase
-from ivr.flow import Flow, Provider
+from ivr.engine.summary import text
+from ivr.flow import Flow
 
 MAX_TRIES = 3
-# The advisor hears each answer up to this many; beyond, only the noes, to stay under 20 seconds.
-WHISPER_DETAIL = 6
-
-# Every prompt the engine speaks, with the placeholders it fills in.
-PROMPTS: dict[str, frozenset[str]] = {
-    key: frozenset(names)
-    for key, names in {
-        "greeting.welcome": (),
-        "greeting.skip": (),
-        "keys.intro": (),
-        "keys.answer": (),
-        "keys.navigate": (),
-        "keys.help": (),
-        "keys.advisor": (),
-        "ask.first": (),
-        "ask.restart": (),
-        "ask.back": (),
-        "ask.at_first": (),
-        "ask.invalid": (),
-        "ask.silence": (),
-        "ask.unsure": (),
-        "ask.too_many": (),
-        "help.in_person": (),
-        "help.online": (),
-        "result.eligible": ("providers",),
-        "result.steps": (),
-        "result.none": (),
-        "result.closest": ("provider",),
-        "result.missing": ("items",),
-        "result.unchecked": ("items",),
-        "result.gate_failed": ("item",),
-        "result.repeat": (),
-        "result.correct": (),
-        "transfer.intro": (),
-        "transfer.failed": (),
-        "transfer.welcome": (),
-        "transfer.about": (),
-        "sms.offer": (),
-        "sms.sent": (),
-        "sms.failed": (),
-        "sms.eligible": (),
-        "sms.provider": ("site",),
-        "sms.steps": (),
-        "goodbye": (),
-        "error.technical": (),
-        "whisper.intro": (),
-        "whisper.answer": ("item", "value"),
-        "whisper.yes": (),
-        "whisper.no": (),
-        "whisper.possible": ("providers",),
-        "whisper.none_yet": (),
-        "whisper.noes": ("items",),
-        "whisper.all_yes": (),
-        "whisper.others_yes": (),
-        "fallback.apology": (),
-        "fallback.later": (),
-    }.items()
-}
-
 
 @dataclass(frozen=True)
 class Call:
@@ -112,29 +54,6 @@ class Call:
         back = replace(state, tries=0, transfer_failed=True)
         return self.present(back, (line("transfer.failed"),))
 
-    def whisper(self, state: CallState) -> tuple[Line, ...]:
-        """What the advisor hears before the caller is connected: the answers and what they allow."""
-        lines = [line("whisper.intro")]
-        if len(state.answers) <= WHISPER_DETAIL:
-            for cid, value in state.answers:
-                said = line("whisper.yes" if value else "whisper.no")
-                lines.append(line("whisper.answer", item=self._short(cid), value=said))
-        else:
-            noes = tuple(self._short(cid) for cid, value in state.answers if not value)
-            lines.append(line("whisper.noes", items=noes) if noes else line("whisper.all_yes"))
-            if noes and len(noes) < len(state.answers):
-                lines.append(line("whisper.others_yes"))
-        eligible = self._eligible(state)
-        if eligible:
-            lines.append(line("whisper.possible", providers=tuple(line(p.name) for p in eligible)))
-        else:
-            lines.append(line("whisper.none_yet"))
-        return tuple(lines)
-
-    def _short(self, cid: str) -> Line:
-        criterion = self.flow.criterion(cid)
-        return line(criterion.short or criterion.label)
-
     def present(self, state: CallState, preface: tuple[Line, ...] = ()) -> Reply:
         """Say the step the caller is at again."""
         if state.phase is Phase.RESULT:
@@ -175,8 +94,8 @@ class Call:
     def _at_result(self, state: CallState, intent: Intent) -> Reply:
         if intent in (Intent.YES, Intent.REPEAT):
             return self.result(state)
-        if intent is Intent.SMS and self.sms and not state.sms_sent and self._eligible(state):
-            return Text(self.text(state), state)
+        if intent is Intent.SMS and self.sms and not state.sms_sent and eligible(self.flow, state.answers):
+            return Text(text(self.flow, state), state)
         if intent is Intent.BACK and state.answers:
             return self.ask(replace(state, answers=state.answers[:-1], tries=0), (line("ask.back"),))
         if intent is Intent.HELP:
@@ -230,21 +149,11 @@ class Call:
             options.append(line("keys.advisor"))
         return tuple(options)
 
-    def _eligible(self, state: CallState) -> tuple[Provider, ...]:
-        return judge(self.flow, infer(self.flow, state.answers)).eligible
-
-    def text(self, state: CallState) -> tuple[Line, ...]:
-        """The result as an SMS: the usable providers and their sites, the steps, the cautions."""
-        eligible = self._eligible(state)
-        sites = tuple(line("sms.provider", site=p.site) for p in eligible)
-        cautions = tuple(line(p.caution) for p in eligible if p.caution)
-        return (line("sms.eligible"), *sites, line("sms.steps"), *cautions)
-
     def after_text(self, state: CallState, sent: bool) -> Reply:
         """Say whether the SMS left, then wait at the result again; the call goes on either way."""
         here = replace(state, phase=Phase.RESULT, question=None, tries=0, sms_sent=state.sms_sent or sent)
         said = line("sms.sent" if sent else "sms.failed")
-        options = self._result_options(here, bool(self._eligible(here)))
+        options = self._result_options(here, bool(eligible(self.flow, here.answers)))
         return Listen((said, *options), here, closing=(line("goodbye"),))
 
     def _closest(self, known: dict[str, bool]) -> tuple[Line, ...]:

@@ -78,3 +78,8 @@ def closest(flow: Flow, known: Known) -> Provider:
         return values.count(False), -values.count(True)
 
     return min(flow.providers, key=distance)
+
+
+def eligible(flow: Flow, answers: Iterable[tuple[str, bool]]) -> tuple[Provider, ...]:
+    """The providers these answers already make usable."""
+    return judge(flow, infer(flow, answers)).eligible

@@ -7,6 +7,7 @@ import re
 from ivr.engine.call import Call
 from ivr.engine.reply import Line
 from ivr.engine.state import CallState, Phase
+from ivr.engine.summary import text
 from ivr.errors import ContentError
 from ivr.prompts import Catalog
 from ivr.sms.segments import Length, measure
@@ -29,7 +30,7 @@ def compose(catalog: Catalog, lines: tuple[Line, ...]) -> str:
 def longest(call: Call, catalog: Catalog) -> str:
     """The longest message this flow can send: every provider usable, every caution said."""
     everything = tuple((c.id, True) for c in call.flow.criteria)
-    return compose(catalog, call.text(CallState(Phase.RESULT, answers=everything)))
+    return compose(catalog, text(call.flow, CallState(Phase.RESULT, answers=everything)))
 
 
 def check_length(call: Call, catalog: Catalog, origin: str) -> Length:

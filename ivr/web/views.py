@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from ivr.engine import token
+from ivr.engine import summary, token
 from ivr.engine.call import Call
 from ivr.engine.intents import Intent, Understanding, from_digits
 from ivr.engine.reply import Reply, Text
@@ -185,7 +185,7 @@ def dial() -> Response:
 def whisper() -> Response:
     call = service().call
     state = _state()
-    lines = call.whisper(state or CallState(Phase.GREET))
+    lines = summary.whisper(call.flow, state or CallState(Phase.GREET))
     return Response(str(service().renderer.whisper(lines)), mimetype="text/xml")
 
 
