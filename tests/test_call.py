@@ -306,3 +306,30 @@ def test_each_failed_try_gives_the_caller_more_time_to_answer(post):
     retry = twiml(post(question.get("action"), {"Digits": "9"})).find("Gather")
     again = twiml(post(retry.get("action"), {"Digits": "9"})).find("Gather")
     assert [int(g.get("timeout")) for g in (question, retry, again)] == [6, 12, 18]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expect"),
+    [
+        ("1", "result.repeat"),
+        ("Oui.", "result.repeat"),
+        ("#", "result.repeat"),
+        ("Répéter.", "result.repeat"),
+        ("*", "ask.back"),
+        ("Retour.", "ask.back"),
+        ("0", "help.in_person"),
+        ("Conseiller.", "help.in_person"),
+        ("Non.", "goodbye"),
+        ("9", "goodbye"),
+        ("Banane.", "goodbye"),
+    ],
+)
+def test_each_key_and_word_at_the_result_does_what_the_result_announces(caller, say, entry, expect):
+    current = caller().answer(affiliation_msa=True)
+    phone = current.phone
+    if all(ch in "0123456789*#" for ch in entry):
+        phone.press(entry)
+    else:
+        phone.say(entry)
+    assert say(expect) in spoken(phone)
+    assert phone.ended == (expect == "goodbye")
