@@ -107,6 +107,13 @@ class Flow(Model):
                     raise ValueError(f"implications[{i}].{side}: unknown criterion '{cid}'")
         return self
 
+    def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Flow:
+        """A copy whose lookups are rebuilt from its own fields, not carried over from this flow."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in DERIVED:
+            copy.__dict__.pop(name, None)
+        return copy
+
     def criterion(self, cid: str) -> Criterion:
         """The criterion with this id."""
         return self._by_id[cid]
@@ -149,6 +156,10 @@ class Flow(Model):
                 yield f"providers[{i}].caution", p.caution
         for i, key in enumerate(self.steps):
             yield f"steps[{i}]", key
+
+
+# Lookups cached on a Flow, derived from its fields.
+DERIVED = ("_by_id", "_index", "_codes", "gates")
 
 
 def _unique(field: str, ids: Iterable[str]) -> None:
