@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.engine.call import Call
-from ivr.engine.intents import SPOKEN
+from ivr.engine.intents import FILLER, SPOKEN
 from ivr.engine.planner import FlowOrder
 from ivr.engine.prompt_keys import PROMPTS
 from ivr.errors import ContentError
@@ -33,8 +33,8 @@ def load_content(flow_path: str | Path, prompts_folder: str | Path) -> Content:
     vocabulary = Path(prompts_folder) / VOCABULARY_FILE
     wanted = {intent.value for intent in SPOKEN}
     for intent in catalog.vocabulary:
-        if intent not in wanted:
-            raise ContentError(vocabulary, intent, f"one of {', '.join(sorted(wanted))}")
+        if intent not in wanted | {FILLER}:
+            raise ContentError(vocabulary, intent, f"one of {', '.join(sorted(wanted | {FILLER}))}")
     for intent in sorted(wanted - set(catalog.vocabulary)):
         raise ContentError(vocabulary, intent, "a list of phrases for this intent")
     check_length(Call(flow, FlowOrder(flow)), catalog, catalog.sources["sms.steps"])

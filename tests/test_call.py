@@ -267,6 +267,8 @@ def test_the_call_still_ends_right_after_bad_input(caller, say):
         ("Bien sûr !", "yes"),
         ("OUI", "yes"),
         ("Oui, je l'ai.", "yes"),
+        ("Oui, s'il vous plaît, madame.", "yes"),
+        ("Euh… non, merci beaucoup.", "no"),
         ("Non.", "no"),
         ("Non merci.", "no"),
         ("Pas du tout.", "no"),

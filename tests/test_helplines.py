@@ -485,3 +485,14 @@ def test_on_a_call_placed_to_the_person_the_advisor_sees_our_number(helpline, ap
     document = twiml(signed_post(client, path, {"From": LINE, "To": CALLER, "Direction": "outbound-api",
                                                 "Digits": "0"}))
     assert document.find("Dial").get("callerId") == LINE
+
+
+@pytest.mark.parametrize("to", ["sip:ligne@example.fr", "client:accueil", ""])
+def test_a_call_to_a_sip_or_client_address_dials_the_advisor_without_a_caller_id(helpline, post, to):
+    document = ET.fromstring(post("/voice", {"To": to}).get_data(as_text=True))
+    for key in ("1", "0"):  # skip the greeting, then ask for the advisor
+        action = document.find("Gather").get("action")
+        document = ET.fromstring(post(action, {"To": to, "Digits": key}).get_data(as_text=True))
+    dial = document.find("Dial")
+    assert dial is not None
+    assert dial.get("callerId") is None

@@ -35,6 +35,8 @@ KEYS = {
 RESULT_KEYS = {**KEYS, "2": Intent.SMS}
 
 SPOKEN = (Intent.YES, Intent.NO, Intent.UNSURE, Intent.BACK, Intent.REPEAT, Intent.HELP, Intent.SMS)
+# Words of politeness or hesitation around an answer (« Oui, s'il vous plaît. »): never counted.
+FILLER = "polite"
 
 
 def from_digits(digits: str, phase: Phase | None = None) -> Intent:
@@ -58,7 +60,9 @@ class Understanding:
     def __init__(self, vocabulary: Mapping[str, tuple[str, ...]], min_confidence: float) -> None:
         self.min_confidence = min_confidence
         phrases = [
-            (normalise(p), Intent(intent)) for intent, words in vocabulary.items() for p in words
+            (normalise(p), None if intent == FILLER else Intent(intent))
+            for intent, words in vocabulary.items()
+            for p in words
         ]
         phrases.sort(key=lambda pair: -len(pair[0]))
         self._phrases = [(re.compile(rf"\b{re.escape(p)}\b"), i) for p, i in phrases if p]
@@ -73,7 +77,7 @@ class Understanding:
         found: set[Intent] = set()
         for pattern, intent in self._phrases:
             text, hits = pattern.subn(" ", text)
-            if hits:
+            if hits and intent is not None:
                 found.add(intent)
         leftover = text.split()
         # A clear answer wrapped in a few polite words still counts; a long sentence does not.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.config import BASIC_VOICES, Settings
+from ivr.engine.intents import FILLER
 from ivr.engine.reply import Hangup, Line, Listen, Reply, Transfer, line
 from ivr.engine.state import CallState
 from ivr.prompts import Catalog
@@ -40,7 +41,10 @@ class Renderer:
         self.time_limit = settings.dial_time_limit
         # The few commonest phrases of each intent: hints help recognition, a long list only weighs.
         self.hints = ", ".join(
-            phrase for phrases in catalog.vocabulary.values() for phrase in phrases[:3]
+            phrase
+            for intent, phrases in catalog.vocabulary.items()
+            if intent != FILLER
+            for phrase in phrases[:3]
         )
 
     def say(self, parent: VoiceResponse | Gather, lines: tuple[Line, ...]) -> None:

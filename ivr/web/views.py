@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, replace
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
@@ -22,6 +23,7 @@ from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Links, Renderer
 
 log = logging.getLogger("ivr.call")
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 voice = Blueprint("voice", __name__, url_prefix="/voice")
 
 # Twilio sends one key per Gather here; anything longer is noise, not an answer.
@@ -64,8 +66,10 @@ def _caller() -> str:
 
 
 def _ours() -> str:
-    """Our number on this call, shown to the advisor as caller ID."""
-    return request.form.get("From" if _outbound() else "To", "")[:MAX_FIELD]
+    """Our number on this call, shown to the advisor as caller ID; empty unless it is E.164."""
+    number = request.form.get("From" if _outbound() else "To", "")[:MAX_FIELD]
+    # A SIP or client address is no caller ID: Twilio would refuse the <Dial>.
+    return number if E164.match(number) else ""
 
 
 def _call() -> Call:
