@@ -147,24 +147,27 @@ def test_key_0_at_the_result_transfers_to_the_advisor(helpline, call):
     assert phone.dialled == [HELPLINE]
 
 
-def test_the_advisor_hears_the_line_the_answers_and_the_possible_providers(helpline, phone):
+@pytest.mark.parametrize(
+    ("known", "whisper"),
+    [
+        (
+            "nir=1&nf=1&rfr=1&nal=1",
+            "Appel de la ligne FranceConnect. NIR en 1 ou 2 : oui. numéro fiscal : oui. revenu fiscal : oui. "
+            "numéro d'accès : oui. Comptes possibles : impôts point gouv point fr.",
+        ),
+        (
+            "nir=1&nf=0",
+            "Appel de la ligne FranceConnect. NIR en 1 ou 2 : oui. numéro fiscal : non. "
+            "Aucun compte possible pour l'instant.",
+        ),
+    ],
+    ids=["yeses and a possible provider", "a no and none yet"],
+)
+def test_the_advisor_hears_the_line_the_answers_and_the_possible_providers(helpline, phone, known, whisper):
     line = phone()
-    line.dial("/voice/transfer?nir=1&nf=1&rfr=1&nal=1")
+    line.dial(f"/voice/transfer?{known}")
     line.press("0")
-    assert line.whispers == [
-        "Appel de la ligne FranceConnect. NIR en 1 ou 2 : oui. numéro fiscal : oui. revenu fiscal : oui. "
-        "numéro d'accès : oui. Comptes possibles : impôts point gouv point fr."
-    ]
-
-
-def test_the_advisor_hears_the_noes_too(helpline, phone):
-    line = phone()
-    line.dial("/voice/transfer?nir=1&nf=0")
-    line.press("0")
-    assert line.whispers == [
-        "Appel de la ligne FranceConnect. NIR en 1 ou 2 : oui. numéro fiscal : non. "
-        "Aucun compte possible pour l'instant."
-    ]
+    assert line.whispers == [whisper]
 
 
 def test_the_whisper_answers_in_twiml_without_hanging_up_so_the_caller_is_connected(helpline, app, client):

@@ -35,7 +35,7 @@ KEYS = {
 RESULT_KEYS = {**KEYS, "2": Intent.SMS}
 
 SPOKEN = (Intent.YES, Intent.NO, Intent.UNSURE, Intent.BACK, Intent.REPEAT, Intent.HELP, Intent.SMS)
-# Words of politeness or hesitation around an answer (« Oui, s'il vous plaît. »): never counted.
+# Words of politeness or hesitation around an answer, never counted (see understand.yaml).
 FILLER = "polite"
 
 
