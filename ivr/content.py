@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.engine.call import Call
 from ivr.engine.intents import FILLER, SPOKEN
-from ivr.engine.planner import FlowOrder
 from ivr.engine.prompt_keys import PROMPTS
 from ivr.errors import ContentError
 from ivr.flow import Flow, load_flow
@@ -35,7 +33,8 @@ def load_content(flow_path: str | Path, prompts_folder: str | Path) -> Content:
     for intent in catalog.vocabulary:
         if intent not in wanted | {FILLER}:
             raise ContentError(vocabulary, intent, f"one of {', '.join(sorted(wanted | {FILLER}))}")
-    for intent in sorted(wanted - set(catalog.vocabulary)):
-        raise ContentError(vocabulary, intent, "a list of phrases for this intent")
-    check_length(Call(flow, FlowOrder(flow)), catalog, catalog.sources["sms.steps"])
+    missing = sorted(wanted - set(catalog.vocabulary))
+    if missing:
+        raise ContentError(vocabulary, missing[0], "a list of phrases for this intent")
+    check_length(flow, catalog, catalog.sources["sms.steps"])
     return Content(flow, catalog)

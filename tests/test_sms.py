@@ -291,7 +291,7 @@ def test_segments_are_counted_as_twilio_bills_them(text, encoding, units, segmen
 
 def test_the_longest_sms_of_the_seed_flow_takes_3_gsm_7_segments(app):
     service = app.extensions["ivr"]
-    length = measure(longest(service.call, service.renderer.catalog))
+    length = measure(longest(service.call.flow, service.renderer.catalog))
     assert length.encoding == "GSM-7"
     assert 306 < length.units <= 459
     assert length.segments == 3
@@ -301,7 +301,7 @@ def test_the_longest_sms_of_the_seed_flow_takes_3_gsm_7_segments(app):
 def test_the_longest_sms_of_every_flow_fits_in_3_segments(config, path):
     config["IVR_FLOW"] = str(path)
     service = create_app(config).extensions["ivr"]
-    assert measure(longest(service.call, service.renderer.catalog)).segments <= MAX_SEGMENTS
+    assert measure(longest(service.call.flow, service.renderer.catalog)).segments <= MAX_SEGMENTS
 
 
 def test_a_message_that_would_need_ucs_2_stops_start_up(config, tmp_path):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from ivr.engine.call import Call
 from ivr.engine.reply import Line
 from ivr.engine.state import CallState, Phase
 from ivr.engine.summary import text
 from ivr.errors import ContentError
+from ivr.flow import Flow
 from ivr.prompts import Catalog
 from ivr.sms.segments import Length, measure
 
@@ -27,15 +27,15 @@ def compose(catalog: Catalog, lines: tuple[Line, ...]) -> str:
     return "\n".join(catalog.render(item) for item in lines)
 
 
-def longest(call: Call, catalog: Catalog) -> str:
+def longest(flow: Flow, catalog: Catalog) -> str:
     """The longest message this flow can send: every provider usable, every caution said."""
-    everything = tuple((c.id, True) for c in call.flow.criteria)
-    return compose(catalog, text(call.flow, CallState(Phase.RESULT, answers=everything)))
+    everything = tuple((c.id, True) for c in flow.criteria)
+    return compose(catalog, text(flow, CallState(Phase.RESULT, answers=everything)))
 
 
-def check_length(call: Call, catalog: Catalog, origin: str) -> Length:
+def check_length(flow: Flow, catalog: Catalog, origin: str) -> Length:
     """Refuse prompts whose longest message would take more than MAX_SEGMENTS SMS."""
-    length = measure(longest(call, catalog))
+    length = measure(longest(flow, catalog))
     if length.segments > MAX_SEGMENTS:
         raise ContentError(
             origin,
