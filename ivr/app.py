@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response
 
+from ivr.assistant import Assistant
 from ivr.config import load_settings
 from ivr.content import load_content
 from ivr.engine.call import Call
@@ -38,13 +39,17 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
     renderer = Renderer(settings, content.catalog)
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
     fallback = renderer.fallback()
-    app.extensions["ivr"] = Service(
+    assistant = Assistant(
         call=Call(content.flow, FewestQuestions(content.flow), advisor=bool(settings.helpline_number)),
-        renderer=renderer,
+        catalog=content.catalog,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
+        sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
+    )
+    app.extensions["ivr"] = Service(
+        assistant=assistant,
+        renderer=renderer,
         signature=signature,
         documents=Documents(renderer),
-        sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
         fallback=fallback,
     )
     app.config["IVR_SETTINGS"] = settings

@@ -443,7 +443,8 @@ def test_without_a_helpline_the_fallback_gives_in_person_help_and_hangs_up(clien
 
 def test_the_fallback_needs_neither_the_engine_nor_a_state(helpline, app, client):
     service = app.extensions["ivr"]
-    app.extensions["ivr"] = replace(service, call=None, understanding=None)
+    engineless = replace(service.assistant, call=None, understanding=None)
+    app.extensions["ivr"] = replace(service, assistant=engineless)
     document = twiml(signed_post(client, "/voice/fallback?s=garbage"))
     assert document.find("Dial").text == HELPLINE
 
@@ -476,7 +477,7 @@ def test_status_callbacks_are_signed_too(client):
 
 def test_an_error_inside_a_webhook_answers_like_the_fallback(helpline, app, client):
     service = app.extensions["ivr"]
-    app.extensions["ivr"] = replace(service, call=None)
+    app.extensions["ivr"] = replace(service, assistant=replace(service.assistant, call=None))
     document = twiml(signed_post(client, "/voice/step?s=x", {"Digits": "1"}))
     assert said(document).startswith("Excusez-nous, notre service a un problème technique.")
     assert document.find("Dial").text == HELPLINE

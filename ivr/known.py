@@ -6,8 +6,6 @@ import logging
 import re
 from collections.abc import Iterable
 
-from werkzeug.datastructures import MultiDict
-
 from ivr.flow import RESERVED_CODES, Flow
 
 log = logging.getLogger("ivr.call")
@@ -16,10 +14,10 @@ VALUES = {"1": True, "oui": True, "0": False, "non": False}
 MAX_NAME = 40
 
 
-def known_answers(flow: Flow, args: MultiDict[str, str], ref: str) -> tuple[tuple[str, bool], ...]:
+def known_answers(flow: Flow, query: Iterable[tuple[str, str]], ref: str) -> tuple[tuple[str, bool], ...]:
     """Each usable answer once, in flow order; anything else is logged (never a number) and ignored."""
     given: dict[str, set[bool]] = {}
-    for name, value in _pairs(args.items(multi=True)):
+    for name, value in _pairs(query):
         if name in RESERVED_CODES:
             continue
         cid = flow.by_code(name)

@@ -1,0 +1,156 @@
+"""The application: one function per webhook, from what Twilio posted to the reply to speak.
+
+Each function reads the call's state, asks the engine, carries out the side effects (the SMS),
+and returns the engine's reply. Flask views only turn a request into these arguments and the
+reply into TwiML; nothing here knows about HTTP or TwiML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from ivr.engine import summary, token
+from ivr.engine.call import Call
+from ivr.engine.intents import Intent, Understanding, from_digits
+from ivr.engine.reply import Line, Reply, Text
+from ivr.engine.state import CallState, Phase
+from ivr.errors import TokenError
+from ivr.known import known_answers
+from ivr.prompts import Catalog
+from ivr.sms.message import compose, french_mobile
+from ivr.sms.sender import Sender
+
+log = logging.getLogger("ivr.call")
+
+# Twilio's call statuses, the only words of a status callback repeated in the logs.
+CALL_STATUSES = frozenset(
+    {"queued", "initiated", "ringing", "in-progress", "answered", "completed", "busy", "failed", "no-answer",
+     "canceled"}
+)
+# DialCallStatus values meaning the advisor talked with the caller.
+CONNECTED = frozenset({"completed", "answered"})
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who is on the line, as Twilio posted it: the call's id, the person's number, ours."""
+
+    call_sid: str = ""
+    person: str = ""
+    ours: str = ""
+
+    @property
+    def ref(self) -> str:
+        """A short, non-reversible reference to the call for the logs (never a phone number)."""
+        if not self.call_sid:
+            return "-"
+        return hashlib.sha256(self.call_sid.encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the caller did at a <Gather>: keys, or words with their confidence, or nothing."""
+
+    digits: str | None = None
+    speech: str | None = None
+    confidence: str | None = None
+    silence: bool = False
+
+
+@dataclass(frozen=True)
+class Assistant:
+    """The phone assistant's application layer, built once by the app factory."""
+
+    call: Call
+    catalog: Catalog
+    understanding: Understanding
+    sms: Sender | None = None
+
+    def incoming(self, party: Party) -> Reply:
+        """A new call: the greeting."""
+        log.info("call %s: started", party.ref)
+        return self.call.start()
+
+    def transferred(self, party: Party, query: Iterable[tuple[str, str]], explain: bool) -> Reply:
+        """A caller sent by a helpline, with the answers it already knows."""
+        call = self._call(party)
+        answers = known_answers(call.flow, query, party.ref)
+        log.info("call %s: transferred in by a helpline, %d answers known", party.ref, len(answers))
+        return self._carry_out(party, call, call.transferred(answers, explain=explain))
+
+    def step(self, party: Party, state_token: str, heard: Heard) -> Reply:
+        """The caller answered (or stayed silent) at the step the token names."""
+        call = self._call(party)
+        state = self._state(party, state_token)
+        if state is None:
+            return call.restart()
+        intent = self._intent(state.phase, heard)
+        log.info("call %s: %s at %s %s", party.ref, intent.value, state.phase.name, state.question or "")
+        return self._carry_out(party, call, call.handle(state, intent))
+
+    def dial_ended(self, party: Party, state_token: str, status: str) -> Reply:
+        """The advisor's call ended: goodbye after a talk, back where the caller was otherwise."""
+        call = self._call(party)
+        state = self._state(party, state_token)
+        if state is None:
+            return call.restart()
+        log.info("call %s: advisor call ended (%s)", party.ref,
+                 status if status in CALL_STATUSES else "unknown status")
+        return call.after_transfer(state, connected=status in CONNECTED)
+
+    def whisper(self, state_token: str) -> tuple[Line, ...]:
+        """What the advisor hears before the caller is connected."""
+        try:
+            state = token.decode(self.call.flow, state_token)
+        except TokenError:
+            state = CallState(Phase.GREET)
+        return summary.whisper(self.call.flow, state)
+
+    def fallback_used(self, party: Party, error_code: str) -> None:
+        """Twilio called the fallback URL: our server failed this call."""
+        code = error_code if error_code.isdigit() else "-"
+        log.error("call %s: Twilio used the fallback URL (error %s)", party.ref, code)
+
+    def status(self, party: Party, status: str, duration: str) -> None:
+        """Twilio's status callback: how the call ended, and how long it lasted."""
+        log.info("call %s: %s after %s s", party.ref, status if status in CALL_STATUSES else "unknown status",
+                 duration if duration.isdigit() else "-")
+
+    def _call(self, party: Party) -> Call:
+        """The conversation rules for this caller: the result is offered by SMS to French mobiles."""
+        if self.sms is not None and french_mobile(party.person):
+            return replace(self.call, sms=True)
+        return self.call
+
+    def _state(self, party: Party, state_token: str) -> CallState | None:
+        try:
+            return token.decode(self.call.flow, state_token)
+        except TokenError as exc:
+            log.warning("call %s: state lost (%s), restarting the questions", party.ref, exc)
+            return None
+
+    def _intent(self, phase: Phase, heard: Heard) -> Intent:
+        if heard.silence:
+            return Intent.SILENCE
+        if heard.digits is not None:
+            return from_digits(heard.digits.strip(), phase)
+        if heard.speech is not None:
+            try:
+                confidence: float | None = float(heard.confidence or "")
+            except ValueError:
+                confidence = None
+            return self.understanding.intent(heard.speech, confidence)
+        return Intent.SILENCE
+
+    def _carry_out(self, party: Party, call: Call, reply: Reply) -> Reply:
+        """Do what the reply asks of the world (send the SMS), and return what the caller hears."""
+        if not isinstance(reply, Text):
+            return reply
+        sent = False
+        if self.sms is not None and french_mobile(party.person):
+            body = compose(self.catalog, reply.message)
+            sent = self.sms.send(party.person, body, party.ref)
+        return call.after_text(reply.state, sent)
