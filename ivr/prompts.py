@@ -10,11 +10,13 @@ from pathlib import Path
 
 import yaml
 
-from ivr.engine.reply import Line, Param
+from ivr.engine.reply import Line, Param, PhoneNumber
 from ivr.errors import ContentError
 
 VOCABULARY_FILE = "understand.yaml"
 LIST_KEYS = ("list.separator", "list.last")
+# Words for 0 to 99, to speak phone numbers in pairs of digits.
+NUMBER_KEYS = tuple(f"number.{n}" for n in range(100))
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Catalog:
     def _value(self, param: Param) -> str:
         if isinstance(param, Line):
             return self.render(param)
+        if isinstance(param, PhoneNumber):
+            return self.texts["list.separator"].join(self._pair(pair) for pair in param.pairs())
         if isinstance(param, tuple):
             words = [self.render(p) for p in param]
             if len(words) < 2:
@@ -40,6 +44,12 @@ class Catalog:
             head = self.texts["list.separator"].join(words[:-1])
             return head + self.texts["list.last"] + words[-1]
         return str(param)
+
+    def _pair(self, pair: str) -> str:
+        # « 08 » is said « zéro huit »: a leading zero is its own word.
+        if len(pair) == 2 and pair[0] == "0":
+            return f"{self.texts['number.0']} {self.texts['number.' + pair[1]]}"
+        return self.texts[f"number.{int(pair)}"]
 
     def require(self, keys: Mapping[str, frozenset[str]], origin: str) -> None:
         """Fail unless every key exists and uses only the placeholders it is given."""
@@ -85,7 +95,7 @@ def load_catalog(folder: str | Path) -> Catalog:
             texts[key] = text
             sources[key] = str(path)
     catalog = Catalog(texts, sources, vocabulary)
-    catalog.require({key: frozenset() for key in LIST_KEYS}, str(folder))
+    catalog.require({key: frozenset() for key in (*LIST_KEYS, *NUMBER_KEYS)}, str(folder))
     return catalog
 
 

@@ -10,7 +10,9 @@ import yaml
 from ivr.app import create_app
 from ivr.config import ROOT
 from ivr.content import load_content
+from ivr.engine.reply import PhoneNumber, line
 from ivr.errors import ConfigError, ContentError
+from ivr.prompts import load_catalog
 from tests.conftest import FLOWS
 
 PROMPTS = ROOT / "prompts" / "fr"
@@ -206,3 +208,26 @@ def test_a_copy_of_a_flow_with_new_criteria_looks_up_its_own_criteria():
     criteria = tuple(c.model_copy(update={"prior": 0.5}) for c in flow.criteria)
     flat = flow.model_copy(update={"criteria": criteria})
     assert {flat.criterion(c.id).prior for c in flow.criteria} == {0.5}
+
+
+@pytest.mark.parametrize(
+    ("digits", "pairs"),
+    [("0969399111", ["0 9", "69", "39", "91", "11"]), ("3646", ["36", "46"]), ("115", ["1", "15"])],
+)
+def test_a_phone_number_is_spoken_slowly_in_pairs_of_digits(digits, pairs):
+    catalog = load_catalog(PROMPTS)
+    words = [" ".join(catalog.texts[f"number.{int(part)}"] for part in pair.split()) for pair in pairs]
+    expected = catalog.texts["list.separator"].join(words)
+    assert catalog.render(line("result.closest", provider=PhoneNumber(digits))) == catalog.render(
+        line("result.closest", provider=expected)
+    )
+
+
+def test_a_prompt_folder_without_every_number_word_stops_start_up(tmp_path):
+    folder = tmp_path / "fr"
+    shutil.copytree(PROMPTS, folder)
+    numbers = folder / "numbers.yaml"
+    text = numbers.read_text(encoding="utf-8")
+    numbers.write_text(text.replace("  42: quarante-deux\n", ""), encoding="utf-8")
+    with pytest.raises(ContentError, match="number.42"):
+        load_catalog(folder)

@@ -7,7 +7,20 @@ from typing import Union
 
 from ivr.engine.state import CallState
 
-Param = Union[str, int, "Line", tuple["Line", ...]]
+Param = Union[str, int, "Line", tuple["Line", ...], "PhoneNumber"]
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A phone number to speak slowly, in pairs of digits (« zéro huit, zéro neuf… »)."""
+
+    digits: str
+
+    def pairs(self) -> tuple[str, ...]:
+        """The digits in pairs, a lone first digit when their count is odd (« 3 / 64 / 60 »)."""
+        head = self.digits[: len(self.digits) % 2]
+        rest = self.digits[len(head):]
+        return (*((head,) if head else ()), *(rest[i : i + 2] for i in range(0, len(rest), 2)))
 
 
 @dataclass(frozen=True)
