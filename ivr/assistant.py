@@ -1,13 +1,14 @@
 """The application: one function per webhook, from what Twilio posted to the reply to speak.
 
-Each function reads the call's state, asks the engine, carries out the side effects (the SMS),
-and returns the engine's reply. Flask views only turn a request into these arguments and the
-reply into TwiML; nothing here knows about HTTP or TwiML.
+Each function reads the call's state, asks the engine, journals the step, carries out the side
+effects (the SMS), and returns the engine's reply. Flask views only turn a request into these
+arguments and the reply into TwiML; nothing here knows about HTTP or TwiML.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -18,6 +19,8 @@ from ivr.engine.intents import Intent, Understanding, from_digits
 from ivr.engine.reply import Line, Reply, Text
 from ivr.engine.state import CallState, Phase
 from ivr.errors import TokenError
+from ivr.journal.events import Outcome, Webhook
+from ivr.journal.recorder import Journal
 from ivr.known import known_answers
 from ivr.prompts import Catalog
 from ivr.sms.message import compose, french_mobile
@@ -34,20 +37,28 @@ CALL_STATUSES = frozenset(
 CONNECTED = frozenset({"completed", "answered"})
 
 
+class CallNames:
+    """Names a call by a keyed hash of its CallSid: the same in every worker and instance, yet
+    nobody without the server secret can match it to Twilio's logs, hence to a phone number."""
+
+    def __init__(self, secret: str) -> None:
+        self._mac = hmac.new(secret.encode(), b"ivr call reference:", hashlib.sha256)
+
+    def __call__(self, call_sid: str) -> str:
+        if not call_sid:
+            return "-"
+        mac = self._mac.copy()
+        mac.update(call_sid.encode())
+        return mac.hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Party:
-    """Who is on the line, as Twilio posted it: the call's id, the person's number, ours."""
+    """Who is on the line, as Twilio posted it: the call's reference, the person's number, ours."""
 
-    call_sid: str = ""
+    ref: str = "-"
     person: str = ""
     ours: str = ""
-
-    @property
-    def ref(self) -> str:
-        """A short, non-reversible reference to the call for the logs (never a phone number)."""
-        if not self.call_sid:
-            return "-"
-        return hashlib.sha256(self.call_sid.encode()).hexdigest()[:10]
 
 
 @dataclass(frozen=True)
@@ -67,39 +78,59 @@ class Assistant:
     call: Call
     catalog: Catalog
     understanding: Understanding
+    journal: Journal
+    names: CallNames
     sms: Sender | None = None
+
+    def party(self, call_sid: str, person: str, ours: str) -> Party:
+        """The parties of a call, the call named by its keyed reference from here on."""
+        return Party(self.names(call_sid), person, ours)
 
     def incoming(self, party: Party) -> Reply:
         """A new call: the greeting."""
         log.info("call %s: started", party.ref)
-        return self.call.start()
+        reply = self.call.start()
+        self.journal.note(party.ref, Webhook.INCOMING, reply=reply)
+        return reply
 
     def transferred(self, party: Party, query: Iterable[tuple[str, str]], explain: bool) -> Reply:
         """A caller sent by a helpline, with the answers it already knows."""
         call = self._call(party)
         answers = known_answers(call.flow, query, party.ref)
         log.info("call %s: transferred in by a helpline, %d answers known", party.ref, len(answers))
-        return self._carry_out(party, call, call.transferred(answers, explain=explain))
+        reply, sms = self._carry_out(party, call, call.transferred(answers, explain=explain))
+        self.journal.note(party.ref, Webhook.TRANSFERRED, reply=reply, outcome=sms)
+        return reply
 
     def step(self, party: Party, state_token: str, heard: Heard) -> Reply:
         """The caller answered (or stayed silent) at the step the token names."""
         call = self._call(party)
         state = self._state(party, state_token)
         if state is None:
-            return call.restart()
+            reply = call.restart()
+            self.journal.note(party.ref, Webhook.STEP, reply=reply)
+            return reply
         intent = self._intent(state.phase, heard)
         log.info("call %s: %s at %s %s", party.ref, intent.value, state.phase.name, state.question or "")
-        return self._carry_out(party, call, call.handle(state, intent))
+        reply, sms = self._carry_out(party, call, call.handle(state, intent))
+        self.journal.note(party.ref, Webhook.STEP, state, intent.value, reply, outcome=sms)
+        return reply
 
     def dial_ended(self, party: Party, state_token: str, status: str) -> Reply:
         """The advisor's call ended: goodbye after a talk, back where the caller was otherwise."""
         call = self._call(party)
         state = self._state(party, state_token)
         if state is None:
-            return call.restart()
-        log.info("call %s: advisor call ended (%s)", party.ref,
-                 status if status in CALL_STATUSES else "unknown status")
-        return call.after_transfer(state, connected=status in CONNECTED)
+            reply = call.restart()
+            self.journal.note(party.ref, Webhook.DIAL, reply=reply)
+            return reply
+        known = status if status in CALL_STATUSES else None
+        log.info("call %s: advisor call ended (%s)", party.ref, known or "unknown status")
+        connected = status in CONNECTED
+        reply = call.after_transfer(state, connected=connected)
+        outcome = Outcome.ADVISOR_REACHED if connected else Outcome.ADVISOR_MISSED
+        self.journal.note(party.ref, Webhook.DIAL, state, known, reply, outcome=outcome)
+        return reply
 
     def whisper(self, state_token: str) -> tuple[Line, ...]:
         """What the advisor hears before the caller is connected."""
@@ -113,11 +144,15 @@ class Assistant:
         """Twilio called the fallback URL: our server failed this call."""
         code = error_code if error_code.isdigit() else "-"
         log.error("call %s: Twilio used the fallback URL (error %s)", party.ref, code)
+        self.journal.note(party.ref, Webhook.FALLBACK, outcome=Outcome.FALLBACK)
 
     def status(self, party: Party, status: str, duration: str) -> None:
         """Twilio's status callback: how the call ended, and how long it lasted."""
-        log.info("call %s: %s after %s s", party.ref, status if status in CALL_STATUSES else "unknown status",
-                 duration if duration.isdigit() else "-")
+        known = status if status in CALL_STATUSES else None
+        seconds = int(duration) if duration.isdigit() else None
+        log.info("call %s: %s after %s s", party.ref, known or "unknown status",
+                 "-" if seconds is None else seconds)
+        self.journal.note(party.ref, Webhook.STATUS, action=known, duration=seconds)
 
     def _call(self, party: Party) -> Call:
         """The conversation rules for this caller: the result is offered by SMS to French mobiles."""
@@ -145,12 +180,12 @@ class Assistant:
             return self.understanding.intent(heard.speech, confidence)
         return Intent.SILENCE
 
-    def _carry_out(self, party: Party, call: Call, reply: Reply) -> Reply:
-        """Do what the reply asks of the world (send the SMS), and return what the caller hears."""
+    def _carry_out(self, party: Party, call: Call, reply: Reply) -> tuple[Reply, Outcome | None]:
+        """Do what the reply asks of the world (send the SMS); what the caller hears, and the SMS's fate."""
         if not isinstance(reply, Text):
-            return reply
+            return reply, None
         sent = False
         if self.sms is not None and french_mobile(party.person):
             body = compose(self.catalog, reply.message)
             sent = self.sms.send(party.person, body, party.ref)
-        return call.after_text(reply.state, sent)
+        return call.after_text(reply.state, sent), Outcome.SMS_SENT if sent else Outcome.SMS_FAILED

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.errors import IvrError
+from ivr.journal.cli import add_commands
 from ivr.phone import CallFailed, Phone, flask_transport, http_transport
 
 KEYS = set("0123456789*#")
@@ -14,7 +18,9 @@ SILENCE = "."
 
 
 def _phone(args: argparse.Namespace, out) -> Phone:
-    options = {"advisor_answers": not args.advisor_busy, "caller": args.caller}
+    options = {
+        "advisor_answers": not args.advisor_busy, "caller": args.caller, "status_callback": "/voice/status"
+    }
     if args.url:
         return Phone(http_transport(), base_url=args.url.rstrip("/"), auth_token=args.auth_token, **options)
     from ivr.app import create_app
@@ -51,6 +57,14 @@ def _show(lines: list[str], phone: Phone, out) -> None:
 def call(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     phone = _phone(args, out)
+    began = time.monotonic()
+    _converse(phone, args, out)
+    # Twilio tells the server how the call ended and how long it lasted.
+    phone.hang_up(round(time.monotonic() - began))
+    return 0
+
+
+def _converse(phone: Phone, args: argparse.Namespace, out) -> None:
     script = None if args.keys is None else args.keys.split(",")
     entry = "/voice" if args.transfer is None else f"/voice/transfer?{args.transfer}"
     _show(phone.dial(entry), phone, out)
@@ -58,7 +72,7 @@ def call(args: argparse.Namespace, out=None) -> int:
         if script is not None:
             if not script:
                 print("  (end of the scripted keys: hanging up)", file=out)
-                return 0
+                return
             entry = script.pop(0)
             print(f"caller> {entry.strip() or SILENCE}", file=out)
         else:
@@ -66,10 +80,9 @@ def call(args: argparse.Namespace, out=None) -> int:
                 entry = input("caller> (key 0-9 * #, words, or Enter for silence) ")
             except EOFError:
                 print("\n  (caller hung up)", file=out)
-                return 0
+                return
         _show(_act(phone, entry), phone, out)
     print("  (call ended)", file=out)
-    return 0
 
 
 def check(args: argparse.Namespace, out=None) -> int:
@@ -102,15 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     validate = commands.add_parser("check", help="validate the flow and prompt files")
     validate.add_argument("--flow", help="flow file (default: IVR_FLOW)")
     validate.set_defaults(run=check)
+    add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     try:
-        return args.run(args)
+        return args.run(args, sys.stdout)
     except IvrError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except CallFailed as error:
         print(f"call failed: {error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"database error: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
 
 

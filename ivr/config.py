@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -37,7 +37,16 @@ ENVIRONMENT = {
     "TWILIO_ACCOUNT_SID": "account_sid",
     "SMS_FROM": "sms_from",
     "TWILIO_MESSAGING_SERVICE_SID": "messaging_service_sid",
+    "IVR_SECRET": "secret",
+    "IVR_JOURNAL": "journal",
+    "IVR_DATABASE_URL": "database_url",
+    "IVR_RETENTION_DAYS": "retention_days",
+    "IVR_ADMIN_PASSWORD": "admin_password",
+    "IVR_LOG_FORMAT": "log_format",
 }
+
+# Settings whose values never appear in a message: keys, passwords, URLs that may hold a password.
+SECRETS = frozenset({"auth_token", "secret", "admin_password", "database_url"})
 
 BASIC_VOICES = {"man", "woman", "alice"}
 
@@ -64,6 +73,14 @@ class Settings(BaseModel):
     account_sid: str = ""
     sms_from: str = ""
     messaging_service_sid: str = ""
+    # Keys the call references in logs and journal, so that they cannot be matched to Twilio's CallSid.
+    secret: str = Field(default="", repr=False)
+    journal: bool = True
+    # Empty: a SQLite file in the instance folder, chosen by the app factory.
+    database_url: str = Field(default="", repr=False)
+    retention_days: int = Field(default=365, ge=1, le=3650)
+    admin_password: str = Field(default="", repr=False)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("account_sid", "messaging_service_sid")
     @classmethod
@@ -72,6 +89,20 @@ class Settings(BaseModel):
         if sid and not re.fullmatch(rf"{prefix}[0-9a-f]{{32}}", sid):
             raise ValueError(f"{prefix} followed by 32 hexadecimal digits, as shown in the Twilio console")
         return sid
+
+    @field_validator("secret", "admin_password")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("at least 16 characters: a random string, such as `openssl rand -hex 32` prints")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, url: str) -> str:
+        if url and not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("a sqlite:///path or postgresql://user:password@host/database URL")
+        return url
 
     @field_validator("helpline_number")
     @classmethod
@@ -146,4 +177,6 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
             raise ConfigError(message) from exc
         field = str(first["loc"][0])
         names = {v: k for k, v in ENVIRONMENT.items()}
-        raise ConfigError(f"{names.get(field, field)}: {message} (got {first.get('input')!r})") from exc
+        # A secret is never repeated, not even in an error message.
+        got = "" if field in SECRETS else f" (got {first.get('input')!r})"
+        raise ConfigError(f"{names.get(field, field)}: {message}{got}") from exc

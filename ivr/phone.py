@@ -75,6 +75,8 @@ class Phone:
     line: str = "+33900000000"
     call_sid: str = "CA00000000000000000000000000000000"
     advisor_answers: bool = True
+    # The number's "call status changes" URL: Twilio posts there once the call is over.
+    status_callback: str | None = None
     heard: list[str] = field(default_factory=list)
     whispers: list[str] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
@@ -101,6 +103,19 @@ class Phone:
         self._require_gather()
         self._gather = None
         return self._turn(self._rest)
+
+    def hang_up(self, duration: int = 60) -> None:
+        """The call is over (whoever ended it): Twilio posts the status callback, if one is set."""
+        self.ended = True
+        if self.status_callback:
+            url = self._resolve(self.status_callback)
+            form = self._form({"CallStatus": "completed", "CallDuration": str(duration)})
+            headers = {}
+            if self.auth_token:
+                headers["X-Twilio-Signature"] = RequestValidator(self.auth_token).compute_signature(url, form)
+            answer = self.transport(url, form, headers)
+            if answer.status not in (200, 204):
+                raise CallFailed(f"POST {url} answered HTTP {answer.status}: {answer.body[:200]}")
 
     def post(self, params: Mapping[str, str]) -> list[str]:
         """Any form to the pending Gather's action (for malformed input)."""

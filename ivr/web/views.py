@@ -7,7 +7,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, request, url_for
 
 from ivr.assistant import Assistant, Heard, Party
 from ivr.engine import token
@@ -55,7 +55,12 @@ def _party() -> Party:
     outbound = _field("Direction").startswith("outbound")
     ours = _field("From" if outbound else "To")
     # A SIP or client address is no caller ID: Twilio would refuse the <Dial>.
-    return Party(_field("CallSid"), _field("To" if outbound else "From"), ours if E164.match(ours) else "")
+    party = service().assistant.party(
+        _field("CallSid"), _field("To" if outbound else "From"), ours if E164.match(ours) else ""
+    )
+    # The request's log line names the call too.
+    g.call_ref = party.ref
+    return party
 
 
 def _heard() -> Heard:

@@ -1,0 +1,1 @@
+"""The team's side: the dashboard at /admin/ and /metrics, behind HTTP Basic auth."""

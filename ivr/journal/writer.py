@@ -1,0 +1,206 @@
+"""The journal's writer: events wait in memory and a thread writes them in batches.
+
+A call never waits for the database. While the database is down or slow, events wait (up to
+`capacity`) and are written once it answers again; beyond that, or at shutdown with the database
+still down, they are dropped, counted and logged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from ivr.db import migrate
+from ivr.db.tables import journal_events
+from ivr.journal.events import Event, now
+
+log = logging.getLogger("ivr.journal")
+
+CAPACITY = 100_000
+BATCH = 2_000
+INTERVAL = 0.25
+# After a failed write, wait this long, doubling up to the maximum, before trying again.
+RETRY_FIRST, RETRY_MAX = 0.5, 5.0
+PURGE_EVERY = 3600.0
+# Lost events are logged at most this often, with the count so far.
+LOSS_LOG_EVERY = 10.0
+
+# Told of trouble: ("write_failed", 1) for each failed attempt, ("lost", n) for events dropped.
+Report = Callable[[str, int], None]
+
+
+class Writer:
+    """Writes events from a background thread; `put` never blocks and never raises."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        retention_days: int,
+        report: Report | None = None,
+        capacity: int = CAPACITY,
+        interval: float = INTERVAL,
+    ) -> None:
+        self.engine = engine
+        self.retention = timedelta(days=retention_days)
+        self.capacity = capacity
+        self.interval = interval
+        self.lost = 0
+        self._report = report or (lambda kind, count: None)
+        self._queue: collections.deque[Event] = collections.deque()
+        self._pending: list[Event] = []
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._ready = False
+        self._down_since: float | None = None
+        self._next_purge = 0.0
+        self._loss_logged = 0.0
+
+    def put(self, event: Event) -> None:
+        """Queue one event; drop it (counted) when the queue is full."""
+        if self._pid != os.getpid():
+            self._start()
+        if len(self._queue) >= self.capacity:
+            self._drop("queue full", 1)
+            return
+        self._queue.append(event)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued event is written; False if the database did not take them in time."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._queue or self._pending:
+                if self._thread is None or not self._thread.is_alive():
+                    return False
+                self._wake.set()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(min(left, 0.05))
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued if the database answers within `timeout`, then stop; count the rest."""
+        if self._thread is not None and self._pid == os.getpid():
+            self.flush(timeout)
+            self._stop = True
+            self._wake.set()
+            self._thread.join(timeout)
+        left = len(self._queue) + len(self._pending)
+        if left:
+            self._queue.clear()
+            self._pending = []
+            self._drop("database unreachable at shutdown", left)
+        self.engine.dispose()
+
+    def _start(self) -> None:
+        # Started on first use in each process: a thread does not survive gunicorn's fork.
+        self._pid = os.getpid()
+        self._queue.clear()
+        self._pending = []
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="ivr-journal", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def _run(self) -> None:
+        retry = RETRY_FIRST
+        while not self._stop:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            while (self._queue or self._pending) and not self._stop:
+                if self._write_batch():
+                    retry = RETRY_FIRST
+                else:
+                    self._wake.wait(retry)
+                    retry = min(retry * 2, RETRY_MAX)
+                    break
+            with self._idle:
+                self._idle.notify_all()
+            if self._ready and time.monotonic() >= self._next_purge:
+                self._purge()
+
+    def _write_batch(self) -> bool:
+        if not self._pending:
+            take = min(len(self._queue), BATCH)
+            self._pending = [self._queue.popleft() for _ in range(take)]
+        try:
+            if not self._ready:
+                migrate.ensure(self.engine)
+                self._ready = True
+            with self.engine.begin() as connection:
+                connection.execute(journal_events.insert(), [event._asdict() for event in self._pending])
+        except (DBAPIError, SQLAlchemyError, OSError) as error:
+            if isinstance(error, DBAPIError) and not error.connection_invalidated and _bad_data(error):
+                # A row the database refuses will be refused again: drop this batch, keep going.
+                log.error(
+                    "journal: %d events refused by the database (%s)",
+                    len(self._pending),
+                    type(error.orig).__name__,
+                )
+                self._drop("refused by the database", len(self._pending))
+                self._pending = []
+                return True
+            self._failed(error)
+            return False
+        if self._down_since is not None:
+            log.warning(
+                "journal: database back after %.0f s, %d events written",
+                time.monotonic() - self._down_since,
+                len(self._pending),
+            )
+            self._down_since = None
+        self._pending = []
+        return True
+
+    def _failed(self, error: Exception) -> None:
+        self._report("write_failed", 1)
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            log.warning(
+                "journal: database unreachable (%s); %d events wait in memory",
+                type(getattr(error, "orig", None) or error).__name__,
+                len(self._queue) + len(self._pending),
+            )
+
+    def _purge(self) -> None:
+        self._next_purge = time.monotonic() + PURGE_EVERY
+        try:
+            removed = purge(self.engine, self.retention)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("journal: old events not deleted this time (%s)", type(error).__name__)
+            self._next_purge = time.monotonic() + RETRY_MAX
+            return
+        if removed:
+            log.info("journal: %d events older than %d days deleted", removed, self.retention.days)
+
+    def _drop(self, reason: str, count: int) -> None:
+        self.lost += count
+        self._report("lost", count)
+        moment = time.monotonic()
+        if moment - self._loss_logged >= LOSS_LOG_EVERY or reason != "queue full":
+            self._loss_logged = moment
+            log.error("journal: %d events lost (%s); %d lost since start", count, reason, self.lost)
+
+
+def purge(engine: Engine, retention: timedelta) -> int:
+    """Delete events older than the retention period; the number deleted."""
+    with engine.begin() as connection:
+        result = connection.execute(delete(journal_events).where(journal_events.c.at < now() - retention))
+        return result.rowcount or 0
+
+
+def _bad_data(error: DBAPIError) -> bool:
+    # IntegrityError, DataError: the rows are at fault, not the connection.
+    return type(error).__name__ in ("IntegrityError", "DataError")

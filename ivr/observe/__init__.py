@@ -1,0 +1,1 @@
+"""What the team running the line watches: request logs and Prometheus metrics."""
