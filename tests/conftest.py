@@ -2,18 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from twilio.request_validator import RequestValidator
 
+from bench.postgres import Postgres
 from ivr.app import create_app
 from ivr.config import ROOT
 from ivr.phone import Phone, flask_transport
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+SECRET = "test-secret-0123456789abcdef0123"
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
+BACKENDS = ("sqlite", "postgresql")
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def journal_outside_the_project(tmp_path_factory) -> Iterator[None]:
+    """Every app the tests build journals into a scratch SQLite file, never the instance folder."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('journal') / 'journal.sqlite3'}"
+    saved = os.environ.get("IVR_DATABASE_URL")
+    os.environ["IVR_DATABASE_URL"] = url
+    yield
+    if saved is None:
+        os.environ.pop("IVR_DATABASE_URL", None)
+    else:
+        os.environ["IVR_DATABASE_URL"] = saved
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One real PostgreSQL server for the session (Debian's package, run as a non-root user)."""
+    with Postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """An empty database: a SQLite file, or a new database on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+    server: Postgres = request.getfixturevalue("postgres")
+    name = f"journal_{next(_databases)}"
+    server.sql(f"CREATE DATABASE {name}")
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture
@@ -24,7 +61,9 @@ def config() -> dict[str, str]:
 
 @pytest.fixture
 def app(config):
-    return create_app(config)
+    app = create_app(config)
+    yield app
+    app.extensions["ivr"].assistant.journal.close()
 
 
 @pytest.fixture
