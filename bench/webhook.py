@@ -1,11 +1,16 @@
-"""Webhook throughput and latency: our server against fixed-TwiML Flask baselines, same run, same load.
+"""Webhook throughput and latency: our server against fixed-TwiML Flask baselines, and with its
+call journal on SQLite and on PostgreSQL, same run, same load.
 
     python bench/webhook.py [--duration 5] [--connections 16] [--workers 3] [--rounds 5]
 
 All run under gunicorn exactly as the Procfile says, on loopback, and receive the same requests,
 recorded from real calls and signed. Ours checks every signature and answers each step; the
 baseline answers one fixed document without reading the request; the signed baseline reads the
-form and checks the signature first. The load is `wrk` when installed, else a Python client.
+form and checks the signature first. "ours" runs without its journal (IVR_JOURNAL=off); the
+journal rows run the same app journaling every request, into a SQLite file or into a throwaway
+PostgreSQL server (Debian's package; the row is left out when it is not installed). A journal row
+counts the rows its database holds at the end against the requests its server answered. The load
+is `wrk` when installed, else a Python client.
 Prints each round, medians, and the median of the per-round ratios (rounds are paired in time).
 """
 
@@ -15,6 +20,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import logging
 import os
 import re
 import shutil
@@ -28,19 +34,27 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from calls import Posted, record_calls
+from postgres import Postgres
 from server import OUR_APP, Gunicorn, free_port
+from sqlalchemy import create_engine, text
 
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
+SECRET = "bench-secret-0123456789abcdef0123"
 APPS = {
     "baseline": "bench.baseline_app:create_app()",
     "signed": "bench.baseline_app:create_app(signed=True)",
     "ours": OUR_APP,
+    "sqlite": OUR_APP,
+    "postgres": OUR_APP,
 }
 LABELS = {
     "baseline": "fixed TwiML, request unread",
     "signed": "fixed TwiML after form and signature check",
-    "ours": "ivr.app:create_app(), signatures checked",
+    "ours": "ivr.app:create_app(), signatures checked, no journal",
+    "sqlite": "ours, journal in SQLite (WAL)",
+    "postgres": "ours, journal in PostgreSQL (psycopg 3)",
 }
+JOURNALS = ("sqlite", "postgres")
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class Figures:
     p50: float  # milliseconds
     p99: float
     errors: int
+    count: int = 0  # requests answered
     cpu: float = 0.0  # server CPU microseconds per request: steady even when neighbours load the machine
 
 
@@ -111,7 +126,7 @@ def wrk(url: str, requests: list[Request], duration: int, connections: int, fold
     if not found:
         raise RuntimeError(f"wrk printed no figures:\n{run.stdout}\n{run.stderr}")
     count, micros, p50, p99, errors = map(int, found.groups())
-    return Figures(count / (micros / 1e6), p50 / 1000, p99 / 1000, errors)
+    return Figures(count / (micros / 1e6), p50 / 1000, p99 / 1000, errors, count)
 
 
 def python_load(url: str, requests: list[Request], duration: int, connections: int) -> Figures:
@@ -158,7 +173,17 @@ def python_load(url: str, requests: list[Request], duration: int, connections: i
         thread.join()
     elapsed = time.monotonic() - began
     cuts = statistics.quantiles(latencies, n=100)
-    return Figures(len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors[0])
+    return Figures(len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors[0], len(latencies))
+
+
+def journal_rows(url: str) -> int:
+    """How many events a journal database holds."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM journal_events")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def main() -> int:
@@ -170,24 +195,38 @@ def main() -> int:
     parser.add_argument("--python", action="store_true", help="use the Python client even if wrk is here")
     args = parser.parse_args()
 
+    # The calls are recorded in-process: their log lines would only bury the figures.
+    logging.basicConfig(level=logging.WARNING)
     ports = {name: free_port() for name in APPS}
     ours_url = f"http://127.0.0.1:{ports['ours']}"
-    requests = requests_from(record_calls(ours_url, AUTH_TOKEN))
+    requests = requests_from(record_calls(ours_url, AUTH_TOKEN, {"IVR_JOURNAL": "off"}))
     tool = "wrk" if shutil.which("wrk") and not args.python else "python"
     print(f"{len(requests)} webhook requests recorded from real calls; load: {tool}, "
           f"{args.connections} connections, {args.rounds} rounds of {args.duration}s per server, "
           f"{args.workers} gunicorn workers, {os.cpu_count()} cores")
 
     # Every server checks signatures against our public URL, the one the requests were signed for.
-    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url}
-    results: dict[str, list[Figures]] = {name: [] for name in APPS}
+    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url, "IVR_SECRET": SECRET,
+           "IVR_JOURNAL": "off"}
+    apps = dict(APPS)
     with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
-        servers = {name: stack.enter_context(Gunicorn(ports[name], args.workers, env, folder, app=app))
-                   for name, app in APPS.items()}
+        databases = {"sqlite": f"sqlite:///{folder / 'journal.sqlite3'}"}
+        try:
+            databases["postgres"] = stack.enter_context(Postgres()).url
+        except RuntimeError as error:
+            print(f"no PostgreSQL row: {error}")
+            del apps["postgres"]
+        results: dict[str, list[Figures]] = {name: [] for name in apps}
+        servers = {}
+        for name, app in apps.items():
+            own = env
+            if name in JOURNALS:
+                own = {**env, "IVR_JOURNAL": "on", "IVR_DATABASE_URL": databases[name]}
+            servers[name] = stack.enter_context(Gunicorn(ports[name], args.workers, own, folder, app=app))
         for number in range(args.rounds):
             # Servers take turns in a rotating order, so a neighbour's burst hits each alike.
-            names = list(APPS)[number % len(APPS):] + list(APPS)[:number % len(APPS)]
+            names = list(apps)[number % len(apps):] + list(apps)[:number % len(apps)]
             for name in names:
                 url = servers[name].url
                 began = servers[name].cpu_seconds()
@@ -200,6 +239,12 @@ def main() -> int:
                 results[name].append(figures)
                 print(f"  round {number + 1} {name:9} {figures.rate:7.0f} req/s  p50 {figures.p50:6.2f} ms  "
                       f"p99 {figures.p99:6.2f} ms  cpu {figures.cpu:4.0f} us/req  errors {figures.errors}")
+        kept = {}
+        for name in JOURNALS:
+            if name in servers:
+                # Stopping the server writes what its workers still hold.
+                servers[name].stop()
+                kept[name] = journal_rows(databases[name])
 
     print("median over rounds:")
     for name, runs in results.items():
@@ -207,14 +252,20 @@ def main() -> int:
               f"p50 {statistics.median(f.p50 for f in runs):6.2f} ms  "
               f"p99 {statistics.median(f.p99 for f in runs):6.2f} ms  "
               f"cpu {statistics.median(f.cpu for f in runs):4.0f} us/req  ({LABELS[name]})")
-    for other in ("baseline", "signed"):
-        pairs = list(zip(results["ours"], results[other], strict=True))
+    comparisons = [("ours", "baseline", "  (goals: >= 0.85, <= 1.5)"), ("ours", "signed", "")]
+    comparisons += [(name, "ours", "  (goal: throughput >= 0.9)") for name in JOURNALS if name in results]
+    for mine, other, goal in comparisons:
+        pairs = list(zip(results[mine], results[other], strict=True))
         rate = statistics.median(o.rate / b.rate for o, b in pairs)
         tail = statistics.median(o.p99 / b.p99 for o, b in pairs)
         cpu = statistics.median(b.cpu / o.cpu for o, b in pairs)
-        goal = "  (goals: >= 0.85, <= 1.5)" if other == "baseline" else ""
-        print(f"ours / {other}: throughput {rate:.2f}, p99 {tail:.2f}, "
+        print(f"{mine} / {other}: throughput {rate:.2f}, p99 {tail:.2f}, "
               f"requests per CPU second {cpu:.2f} (medians of per-round ratios){goal}")
+    for name, rows in kept.items():
+        answered = sum(f.count for f in results[name])
+        # wrk counts the requests answered within each round; a few more were in flight at its end.
+        print(f"journal {name}: {rows} rows for {answered} requests counted by the load tool"
+              + ("" if rows >= answered else f"  (MISSING {answered - rows})"))
     errors = sum(f.errors for runs in results.values() for f in runs)
     if errors:
         print(f"ERRORS: {errors} failed or non-200 responses")

@@ -88,7 +88,7 @@ class Assistant:
 
     def incoming(self, party: Party) -> Reply:
         """A new call: the greeting."""
-        log.info("call %s: started", party.ref)
+        log.debug("call %s: started", party.ref)
         reply = self.call.start()
         self.journal.note(party.ref, Webhook.INCOMING, reply=reply)
         return reply
@@ -97,7 +97,7 @@ class Assistant:
         """A caller sent by a helpline, with the answers it already knows."""
         call = self._call(party)
         answers = known_answers(call.flow, query, party.ref)
-        log.info("call %s: transferred in by a helpline, %d answers known", party.ref, len(answers))
+        log.debug("call %s: transferred in by a helpline, %d answers known", party.ref, len(answers))
         reply, sms = self._carry_out(party, call, call.transferred(answers, explain=explain))
         self.journal.note(party.ref, Webhook.TRANSFERRED, reply=reply, outcome=sms)
         return reply
@@ -111,7 +111,7 @@ class Assistant:
             self.journal.note(party.ref, Webhook.STEP, reply=reply)
             return reply
         intent = self._intent(state.phase, heard)
-        log.info("call %s: %s at %s %s", party.ref, intent.value, state.phase.name, state.question or "")
+        log.debug("call %s: %s at %s %s", party.ref, intent.value, state.phase.name, state.question or "")
         reply, sms = self._carry_out(party, call, call.handle(state, intent))
         self.journal.note(party.ref, Webhook.STEP, state, intent.value, reply, outcome=sms)
         return reply
@@ -125,7 +125,7 @@ class Assistant:
             self.journal.note(party.ref, Webhook.DIAL, reply=reply)
             return reply
         known = status if status in CALL_STATUSES else None
-        log.info("call %s: advisor call ended (%s)", party.ref, known or "unknown status")
+        log.debug("call %s: advisor call ended (%s)", party.ref, known or "unknown status")
         connected = status in CONNECTED
         reply = call.after_transfer(state, connected=connected)
         outcome = Outcome.ADVISOR_REACHED if connected else Outcome.ADVISOR_MISSED
@@ -150,7 +150,7 @@ class Assistant:
         """Twilio's status callback: how the call ended, and how long it lasted."""
         known = status if status in CALL_STATUSES else None
         seconds = int(duration) if duration.isdigit() else None
-        log.info("call %s: %s after %s s", party.ref, known or "unknown status",
+        log.debug("call %s: %s after %s s", party.ref, known or "unknown status",
                  "-" if seconds is None else seconds)
         self.journal.note(party.ref, Webhook.STATUS, action=known, duration=seconds)
 

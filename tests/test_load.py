@@ -7,23 +7,33 @@ posts that one request once more. At most one request per killed worker may need
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import http.client
+import json
 import os
 import signal
 import threading
 import time
 import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import AUTH_TOKEN
+from conftest import AUTH_TOKEN, SECRET
+from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
 
+from bench.postgres import Postgres
 from bench.server import Gunicorn, free_port
 from ivr.config import ENVIRONMENT, load_settings
 from ivr.content import load_content
+from ivr.db.tables import journal_events
+from ivr.journal.events import Outcome
 from ivr.phone import Answer, Phone, Transport, http_transport
-from tests.caller import ScriptedCaller, profiles
+from tests.caller import ScriptedCaller, eligible, profiles
 
 pytestmark = pytest.mark.load
 
@@ -44,10 +54,12 @@ def launch(tmp_path):
     port = free_port()
     # Only our settings: none of the developer's own environment leaks into the server.
     env = {name: "" for name in ENVIRONMENT}
-    env.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    env.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", IVR_SECRET=SECRET,
+               IVR_DATABASE_URL=f"sqlite:///{tmp_path / 'journal.sqlite3'}",
+               PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
 
-    def start() -> Gunicorn:
-        server = Gunicorn(port, WORKERS, env, tmp_path)
+    def start(**settings: str) -> Gunicorn:
+        server = Gunicorn(port, WORKERS, {**env, **settings}, tmp_path)
         started.append(server)
         return server.start()
 
@@ -83,7 +95,8 @@ def crowd(server: Gunicorn, content, transport: Transport, seed: int) -> list[Sc
     return [
         ScriptedCaller.numbered(
             n,
-            Phone(transport, base_url=server.url, auth_token=AUTH_TOKEN, call_sid=f"CA{seed:08d}{n:024d}"),
+            Phone(transport, base_url=server.url, auth_token=AUTH_TOKEN, call_sid=f"CA{seed:08d}{n:024d}",
+                  status_callback="/voice/status"),
             content.flow, content.catalog, profile,
         )
         for n, profile in enumerate(answers)
@@ -149,3 +162,131 @@ def test_a_worker_killed_under_load_is_replaced_and_no_call_loses_its_state(laun
     assert server.booted() == WORKERS + 1
     assert len(transport.lost) <= 1, transport.lost
     assert_every_call_ended_right(callers)
+
+
+ADMIN = "admin-password-0123456789"
+RESULTS = {Outcome.ELIGIBLE.value, Outcome.NONE.value, Outcome.PREREQUISITE.value}
+
+
+def reference(call_sid: str) -> str:
+    """The call's name in logs and journal, from its definition: HMAC-SHA256 under IVR_SECRET."""
+    mac = hmac.new(SECRET.encode(), b"ivr call reference:" + call_sid.encode(), hashlib.sha256)
+    return mac.hexdigest()[:16]
+
+
+def expected_outcome(caller: ScriptedCaller) -> str:
+    flow = caller.flow
+    if any(not caller.profile[c.id] for c in flow.criteria if c.gate):
+        return Outcome.PREREQUISITE.value
+    return Outcome.ELIGIBLE.value if eligible(flow, caller.profile) else Outcome.NONE.value
+
+
+def hang_up_all(callers: list[ScriptedCaller]) -> None:
+    for n, caller in enumerate(callers):
+        caller.phone.hang_up(duration=40 + n)
+
+
+def journal_complete(url: str, events: int, timeout: float = 40.0) -> list[tuple[str, str | None]]:
+    """(call, outcome) of every event, once the journal holds `events` of them (the writers are async)."""
+    engine = create_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    rows = connection.execute(select(journal_events.c.call, journal_events.c.outcome)).all()
+            except OperationalError:
+                rows = []
+            if len(rows) >= events or time.monotonic() > deadline:
+                return [tuple(row) for row in rows]
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
+def assert_one_outcome_per_call(rows: list[tuple[str, str | None]], callers: list[ScriptedCaller]) -> None:
+    outcomes: dict[str, list[str]] = {}
+    for call, outcome in rows:
+        outcomes.setdefault(call, [])
+        if outcome in RESULTS:
+            outcomes[call].append(outcome)
+    assert set(outcomes) == {reference(c.phone.call_sid) for c in callers}
+    for caller in callers:
+        assert outcomes[reference(caller.phone.call_sid)] == [expected_outcome(caller)], caller.phone.call_sid
+
+
+def scrape(server: Gunicorn) -> dict[str, float]:
+    """The server's /metrics, summed by metric name and labels, as Prometheus would read it."""
+    request = urllib.request.Request(f"{server.url}/metrics", headers={
+        "Authorization": "Basic " + base64.b64encode(f"admin:{ADMIN}".encode()).decode()})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            found[name] = float(value)
+    return found
+
+
+def test_calls_through_gunicorn_workers_give_exactly_one_outcome_each_in_the_journal(
+    launch, content, database_url
+):
+    url = database_url
+    server = launch(IVR_DATABASE_URL=url, IVR_LOG_FORMAT="json", IVR_ADMIN_PASSWORD=ADMIN)
+    transport = Counting(http_transport(timeout=15))
+    callers = crowd(server, content, transport, seed=4)
+    run_all(callers)
+    hang_up_all(callers)
+    assert_every_call_ended_right(callers)
+    rows = journal_complete(url, transport.sent)
+    # One event per request, every worker's: none lost, none twice.
+    assert len(rows) == transport.sent
+    assert_one_outcome_per_call(rows, callers)
+
+    # Every worker's figures, added up in multiprocess mode.
+    metrics = scrape(server)
+    assert metrics[f'ivr_calls_total{{flow="{content.flow.id}"}}'] == CALLS
+    counts = 'ivr_webhook_seconds_count{endpoint="voice.'
+    answered = sum(v for k, v in metrics.items() if k.startswith(counts))
+    assert answered == transport.sent
+    assert sum(v for k, v in metrics.items() if k.startswith("ivr_outcomes_total")) == CALLS
+
+    # One JSON line per request at INFO, naming the call by its reference, never its CallSid or a number.
+    server.stop()
+    lines = [json.loads(line) for line in server.error_log.read_text().splitlines() if line.startswith("{")]
+    requests = [e for e in lines if e["logger"] == "ivr.request" and e["path"].startswith("/voice")]
+    assert len(requests) == transport.sent
+    assert all(entry["level"] == "INFO" and entry["status"] in (200, 204) for entry in requests)
+    assert {entry["call"] for entry in requests} == {reference(c.phone.call_sid) for c in callers}
+    logged = server.error_log.read_text()
+    assert not any(c.phone.call_sid in logged or c.phone.caller in logged for c in callers)
+    assert "?s=" not in logged
+
+
+def test_stopping_postgresql_mid_run_loses_no_call(launch, content):
+    with Postgres() as database:
+        server = launch(IVR_DATABASE_URL=database.url, IVR_ADMIN_PASSWORD=ADMIN)
+        transport = Counting(http_transport(timeout=15))
+        callers = crowd(server, content, transport, seed=5)
+        with ThreadPoolExecutor(max_workers=len(callers)) as pool:
+            futures = [pool.submit(c.run) for c in callers]
+            deadline = time.monotonic() + 60
+            while transport.sent < CALLS * 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            database.stop()
+            stopped_at = transport.sent
+            time.sleep(2.0)
+            down_for = transport.sent - stopped_at
+            database.start()
+            for future in futures:
+                future.result(timeout=120)
+        hang_up_all(callers)
+        assert_every_call_ended_right(callers)
+        assert down_for > 0, "no request was answered while PostgreSQL was down"
+        rows = journal_complete(database.url, transport.sent)
+        assert len(rows) == transport.sent
+        assert_one_outcome_per_call(rows, callers)
+        metrics = scrape(server)
+        assert metrics.get('ivr_journal_errors_total{kind="write_failed"}', 0) >= 1
+        assert metrics.get('ivr_journal_errors_total{kind="lost"}', 0) == 0

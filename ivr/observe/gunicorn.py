@@ -1,11 +1,14 @@
 """gunicorn's hooks for the app: logging as IVR_LOG_FORMAT says, and Prometheus across workers.
 
-Read by gunicorn.conf.py in the master, before any worker is forked: the workers inherit
-PROMETHEUS_MULTIPROC_DIR, and each dead worker's live figures are retired.
+Read by gunicorn.conf.py in the master, before any worker is forked: the workers inherit the
+logging set-up and PROMETHEUS_MULTIPROC_DIR, and each dead worker's live figures are retired.
+gunicorn's access log stays off: the app logs one line per request itself, with the call's
+reference and without the query string (which carries the call's state).
 """
 
 from __future__ import annotations
 
+import logging.config
 import os
 import tempfile
 from pathlib import Path
@@ -22,13 +25,10 @@ def metrics_folder() -> Path:
     return Path(os.environ[MULTIPROC])
 
 
-def log_config() -> dict:
-    """gunicorn's `logconfig_dict`: its own lines and the app's in one format, on stderr."""
-    return dict_config(os.environ.get("IVR_LOG_FORMAT", "text"))
-
-
 def on_starting(server) -> None:
-    """Figures left by a previous master would be added to ours: start from none."""
+    """gunicorn's lines and the app's in one format on stderr; no figures left by a previous master."""
+    # Not gunicorn's `logconfig_dict`: that setting would also switch its access log on.
+    logging.config.dictConfig(dict_config(os.environ.get("IVR_LOG_FORMAT", "text")))
     folder = metrics_folder()
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.db"):

@@ -47,7 +47,8 @@ def dict_config(kind: str) -> dict[str, Any]:
         "root": {"level": "INFO", "handlers": ["stderr"]},
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+            # The app's own request line replaces it; an access log would print the call's state.
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
             **{name: {"level": "WARNING"} for name in QUIET},
         },
     }
