@@ -193,3 +193,59 @@ class ScriptedCaller:
 
     def expected(self) -> str:
         return self.catalog.render(expected_result(self.flow, self.profile))
+
+
+class FunnelCaller:
+    """A caller answering from a profile with keys, saying « je ne sais pas » once or hanging up at a
+    question, then Twilio's status callback: what the journal's funnel and outcomes must show."""
+
+    def __init__(self, phone: Phone, flow: Flow, catalog: Catalog, profile: Profile, unsure_first: bool,
+                 hang_up_after: int | None, duration: int) -> None:
+        self.phone, self.flow, self.catalog, self.profile = phone, flow, catalog, profile
+        self.unsure_first, self.hang_up_after, self.duration = unsure_first, hang_up_after, duration
+        self.asked: list[str] = []
+        self.answers: list[tuple[str, str]] = []
+        self.hung_up_at: str | None = None
+
+    @classmethod
+    def crowd(cls, app, transport, auth_token: str, count: int, seed: int,
+              base_url: str = "http://localhost") -> list[FunnelCaller]:
+        """`count` callers of the app's flow, played one after the other."""
+        service = app.extensions["ivr"]
+        flow, catalog = service.call.flow, service.assistant.catalog
+        callers = []
+        for n, profile in enumerate(profiles(flow, count, seed)):
+            phone = Phone(transport, base_url=base_url, auth_token=auth_token,
+                          call_sid=f"CA{seed:08d}{n:024x}", status_callback="/voice/status")
+            hang_up_after = (n % 4) if n % 6 == 3 else None
+            callers.append(cls(phone, flow, catalog, profile, n % 5 == 1, hang_up_after, 30 + 7 * n).play())
+        return callers
+
+    def play(self) -> FunnelCaller:
+        result = self.catalog.render(line("result.repeat"))
+        self.phone.dial()
+        self.phone.press("1")
+        while result not in " ".join(self.phone.heard):
+            cid = question_asked(self.flow, self.catalog, " ".join(self.phone.heard))
+            if cid not in self.asked:
+                self.asked.append(cid)
+            if self.hang_up_after is not None and len(self.answers) == self.hang_up_after:
+                self.hung_up_at = cid
+                break
+            if self.unsure_first and not self.answers:
+                self.answers.append(("unsure", cid))
+                self.phone.press("3")
+                continue
+            value = self.profile[cid]
+            self.answers.append(("yes" if value else "no", cid))
+            self.phone.press("1" if value else "2")
+        self.phone.hang_up(self.duration)
+        return self
+
+    def outcome(self) -> str:
+        """The journal's outcome for this call (its words: ivr.journal.events.Outcome)."""
+        if self.hung_up_at is not None:
+            return "hung_up"
+        if any(not self.profile[c.id] for c in self.flow.criteria if c.gate):
+            return "prerequisite"
+        return "eligible" if eligible(self.flow, self.profile) else "none"

@@ -22,11 +22,10 @@ from ivr.app import create_app
 from ivr.cli import main
 from ivr.db import migrate
 from ivr.db.tables import journal_events
-from ivr.engine.reply import line
-from ivr.journal.events import Outcome, now
+from ivr.journal.events import CALL_OUTCOMES, now
 from ivr.journal.report import figures
 from ivr.phone import Phone, flask_transport
-from tests.caller import eligible, profiles, question_asked
+from tests.caller import FunnelCaller
 
 CALLER = "+33612345678"
 
@@ -45,64 +44,8 @@ def engine_of(app):
     return app.extensions["ivr.dashboard"].engine
 
 
-class Script:
-    """A caller answering from a profile with keys: « je ne sais pas » once, or hanging up at a question."""
-
-    def __init__(
-        self, app, number: int, profile: dict[str, bool], unsure_first: bool, hang_up_after: int | None
-    ):
-        self.app, self.profile = app, profile
-        self.unsure_first, self.hang_up_after = unsure_first, hang_up_after
-        self.service = app.extensions["ivr"]
-        self.phone = Phone(
-            flask_transport(app.test_client()),
-            auth_token=AUTH_TOKEN,
-            caller=CALLER,
-            call_sid=f"CA{number:032x}",
-            status_callback="/voice/status",
-        )
-        self.asked: list[str] = []
-        self.answers: list[tuple[str, str]] = []
-        self.hung_up_at: str | None = None
-        self.duration = 30 + 7 * number
-
-    def play(self) -> Script:
-        flow, catalog = self.service.call.flow, self.service.assistant.catalog
-        result = catalog.render(line("result.repeat"))
-        self.phone.dial()
-        self.phone.press("1")
-        while result not in " ".join(self.phone.heard):
-            cid = question_asked(flow, catalog, " ".join(self.phone.heard))
-            if cid not in self.asked:
-                self.asked.append(cid)
-            if self.hang_up_after is not None and len(self.answers) == self.hang_up_after:
-                self.hung_up_at = cid
-                break
-            if self.unsure_first and not self.answers and ("unsure", cid) not in self.answers:
-                self.answers.append(("unsure", cid))
-                self.phone.press("3")
-                continue
-            value = self.profile[cid]
-            self.answers.append(("yes" if value else "no", cid))
-            self.phone.press("1" if value else "2")
-        self.phone.hang_up(self.duration)
-        return self
-
-    def outcome(self) -> str:
-        flow = self.service.call.flow
-        if self.hung_up_at is not None:
-            return Outcome.HUNG_UP
-        if any(not self.profile[c.id] for c in flow.criteria if c.gate):
-            return Outcome.PREREQUISITE
-        return Outcome.ELIGIBLE if eligible(flow, self.profile) else Outcome.NONE
-
-
-def play_calls(app, count: int = 24, seed: int = 7) -> list[Script]:
-    flow = app.extensions["ivr"].call.flow
-    return [
-        Script(app, n, profile, unsure_first=n % 5 == 1, hang_up_after=(n % 4) if n % 6 == 3 else None).play()
-        for n, profile in enumerate(profiles(flow, count, seed))
-    ]
+def play_calls(app, count: int = 24, seed: int = 7) -> list[FunnelCaller]:
+    return FunnelCaller.crowd(app, flask_transport(app.test_client()), AUTH_TOKEN, count, seed)
 
 
 def test_migrations_bring_an_empty_database_to_the_newest_revision(database_url, monkeypatch, capsys):
@@ -138,10 +81,8 @@ def test_the_funnel_and_outcomes_are_those_the_calls_made(database_url):
     )
 
     assert found.calls == len(scripts)
-    assert found.outcomes == {
-        o.value: sum(1 for s in scripts if s.outcome() == o) for o in Outcome if o.value in found.outcomes
-    }
-    assert sum(found.outcomes.values()) == len(scripts)
+    assert {o: n for o, n in found.outcomes.items() if n} == Counter(s.outcome() for s in scripts)
+    assert set(found.outcomes) == {o.value for o in CALL_OUTCOMES}
     by_question = {q.question: q for q in found.funnel}
     for cid in {c for s in scripts for c in s.asked}:
         row = by_question[cid]
@@ -334,11 +275,7 @@ def test_report_prints_the_figures_and_json_with_calls_outcomes_and_funnel(datab
     assert main(["report", "--since", "1d", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["calls"] == len(scripts)
-    assert data["outcomes"] == {o: n for o, n in data["outcomes"].items()}
-    assert sum(data["outcomes"].values()) == len(scripts)
-    assert Counter({o: n for o, n in data["outcomes"].items() if n}) == Counter(
-        s.outcome().value for s in scripts
-    )
+    assert {o: n for o, n in data["outcomes"].items() if n} == Counter(s.outcome() for s in scripts)
     first = app.extensions["ivr"].call.flow.criteria[0].id
     entry = next(q for q in data["funnel"] if q["question"] == first)
     assert entry["reached"] == sum(first in s.asked for s in scripts)

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.admin import charts, labels
+from ivr.db import migrate
 from ivr.engine.reply import line
 from ivr.flow import Flow
 from ivr.journal.events import ASK, now
@@ -124,6 +125,8 @@ def home() -> tuple[str, int]:
             problems=problems,
         ), 200
     try:
+        # A journal nobody has called yet has no table: the page must still show zeros.
+        migrate.ensure(board.engine)
         found = figures(
             board.engine,
             day_start(first),
