@@ -1,14 +1,20 @@
 # One command sets everything up and runs the job: `make call` (a call in the terminal)
-# or `make test` (the whole suite, what CI runs). Only python3 with venv and pip is needed.
+# or `make test` (the whole suite, what CI runs). Only python3 with venv and pip is needed for
+# `make call`; `make test` also needs npm, PostgreSQL and Chromium (.ci/run installs them as root).
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup call test serve check lint
+.PHONY: setup call test serve check lint vendor-dsfr
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+# axe-core, run inside Chromium by the dashboard tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(BIN)/.installed
@@ -20,10 +26,14 @@ check: setup
 	$(BIN)/ivr check
 
 lint: setup
-	$(BIN)/ruff check ivr tests $(wildcard bench)
+	$(BIN)/ruff check ivr tests $(wildcard bench) $(wildcard tools) gunicorn.conf.py
 
-test: setup lint check
+test: setup node_modules/.installed lint check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: setup
 	PORT=$${PORT:-8000} $(BIN)/gunicorn --bind 127.0.0.1:$${PORT:-8000} --workers 3 "ivr.app:create_app()"
+
+# Refresh the DSFR files the admin pages serve (ivr/admin/static/dsfr) from npm's @gouvfr/dsfr.
+vendor-dsfr: setup
+	$(BIN)/python tools/vendor_dsfr.py $(DSFR_VERSION)
