@@ -108,57 +108,26 @@ def metrics() -> Response:
 @admin.get("/admin/")
 def home() -> tuple[str, int]:
     board = dashboard()
-    today = local_day(now())
     problems: list[str] = []
-    first, last = _dates(today, problems)
+    first, last = _dates(local_day(now()), problems)
     flow = request.args.get("flow", board.flow.id)[:40]
+
+    def page(status: int = 200, **shown: object) -> tuple[str, int]:
+        html = render_template("admin/dashboard.html", board=board, first=first, last=last, flow=flow,
+                               periods=PERIODS, problems=problems, labels=labels, **shown)
+        return html, status
+
     if board.engine is None:
-        return render_template(
-            "admin/dashboard.html",
-            board=board,
-            figures=None,
-            off=True,
-            first=first,
-            last=last,
-            flow=flow,
-            periods=PERIODS,
-            problems=problems,
-        ), 200
+        return page(figures=None, off=True)
     try:
         # A journal nobody has called yet has no table: the page must still show zeros.
         migrate.ensure(board.engine)
-        found = figures(
-            board.engine,
-            day_start(first),
-            day_start(last + timedelta(days=1)),
-            flow or None,
-            order=[c.id for c in board.flow.criteria],
-        )
+        found = figures(board.engine, day_start(first), day_start(last + timedelta(days=1)), flow or None,
+                        order=[c.id for c in board.flow.criteria])
     except SQLAlchemyError as error:
         log.warning("dashboard: database unreachable (%s)", type(error).__name__)
-        return render_template(
-            "admin/dashboard.html",
-            board=board,
-            figures=None,
-            down=True,
-            first=first,
-            last=last,
-            flow=flow,
-            periods=PERIODS,
-            problems=problems,
-        ), 503
-    return render_template(
-        "admin/dashboard.html",
-        board=board,
-        figures=found,
-        charts=_charts(board, found),
-        first=first,
-        last=last,
-        flow=flow,
-        periods=PERIODS,
-        problems=problems,
-        labels=labels,
-    ), 200
+        return page(503, figures=None, down=True)
+    return page(figures=found, charts=_charts(board, found))
 
 
 def _dates(today: date, problems: list[str]) -> tuple[date, date]:
