@@ -118,17 +118,17 @@ class Writer:
         atexit.register(self.close)
 
     def _run(self) -> None:
-        retry = RETRY_FIRST
+        delay, retry = self.interval, RETRY_FIRST
         while not self._stop:
-            self._wake.wait(self.interval)
+            self._wake.wait(delay)
             self._wake.clear()
-            while (self._queue or self._pending) and not self._stop:
+            if self._queue or self._pending:
+                # One batch per wake: under load, events gather for a whole interval and a
+                # transaction's fixed cost is shared by many; only a backlog is written at once.
                 if self._write_batch():
-                    retry = RETRY_FIRST
+                    delay, retry = (0 if len(self._queue) >= BATCH else self.interval), RETRY_FIRST
                 else:
-                    self._wake.wait(retry)
-                    retry = min(retry * 2, RETRY_MAX)
-                    break
+                    delay, retry = retry, min(retry * 2, RETRY_MAX)
             with self._idle:
                 self._idle.notify_all()
             if self._ready and time.monotonic() >= self._next_purge:
