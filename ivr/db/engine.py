@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -15,7 +16,9 @@ FILE_NAME = "journal.sqlite3"
 
 def default_url(instance: Path) -> str:
     """The SQLite file in the instance folder: nothing to install for one machine."""
-    instance.mkdir(parents=True, exist_ok=True)
+    # A folder that cannot be made must not stop the line: the journal's writer will say so.
+    with contextlib.suppress(OSError):
+        instance.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{instance / FILE_NAME}"
 
 
