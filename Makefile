@@ -26,4 +26,4 @@ test: setup lint check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: setup
-	PORT=$${PORT:-8000} $(BIN)/gunicorn --bind 127.0.0.1:$${PORT:-8000} --workers 3 "ivr.app:create_app()"
+	PORT=$${PORT:-8000} $(BIN)/gunicorn --bind 127.0.0.1:$${PORT:-8000} --workers 3 --preload "ivr.app:create_app()"

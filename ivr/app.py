@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response
@@ -11,7 +12,7 @@ from flask import Flask, Response
 from ivr.assistant import Assistant
 from ivr.config import load_settings
 from ivr.content import load_content
-from ivr.engine.call import Call
+from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FewestQuestions
 from ivr.sms.sender import Sender, TwilioSender
@@ -23,10 +24,15 @@ from ivr.web.views import Service, voice
 log = logging.getLogger("ivr")
 
 
-def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    sms_sender: Sender | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Flask:
     """Build the server: settings from defaults, environment, then `config`; content checked.
 
-    `sms_sender` replaces Twilio's REST API for the result SMS (the terminal's local fake).
+    `sms_sender` replaces Twilio's REST API for the result SMS (the terminal's local fake);
+    `clock` gives the time the advisor's hours are checked against (`ivr call --at`).
     """
     settings = load_settings(config)
     content = load_content(settings.flow, settings.prompts)
@@ -39,11 +45,14 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
     renderer = Renderer(settings, content.catalog)
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
     fallback = renderer.fallback()
+    advisor = Advisor(configured=bool(settings.helpline_number))
     assistant = Assistant(
-        call=Call(content.flow, FewestQuestions(content.flow), advisor=bool(settings.helpline_number)),
+        call=Call(content.flow, FewestQuestions(content.flow), advisor=advisor),
         catalog=content.catalog,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
+        schedule=settings.schedule,
+        **({"clock": clock} if clock else {}),
     )
     app.extensions["ivr"] = Service(
         assistant=assistant,

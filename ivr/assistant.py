@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from ivr.engine import summary, token
-from ivr.engine.call import Call
+from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Intent, Understanding, from_digits
 from ivr.engine.reply import Line, Reply, Text
 from ivr.engine.state import CallState, Phase
 from ivr.errors import TokenError
+from ivr.hours import PARIS, Schedule, when
 from ivr.known import known_answers
 from ivr.prompts import Catalog
 from ivr.sms.message import compose, french_mobile
@@ -68,6 +70,9 @@ class Assistant:
     catalog: Catalog
     understanding: Understanding
     sms: Sender | None = None
+    # When the advisor answers (HELPLINE_HOURS); None: whenever the line is called.
+    schedule: Schedule | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(PARIS)
 
     def incoming(self, party: Party) -> Reply:
         """A new call: the greeting."""
@@ -120,10 +125,17 @@ class Assistant:
                  duration if duration.isdigit() else "-")
 
     def _call(self, party: Party) -> Call:
-        """The conversation rules for this caller: the result is offered by SMS to French mobiles."""
+        """The conversation rules for this caller now: the SMS for French mobiles, the advisor in hours."""
+        call = self.call
         if self.sms is not None and french_mobile(party.person):
-            return replace(self.call, sms=True)
-        return self.call
+            call = replace(call, sms=True)
+        if self.schedule is not None and call.advisor.configured:
+            now = self.clock()
+            if not self.schedule.is_open(now):
+                opening = self.schedule.next_opening(now)
+                callback = (when(opening, now),) if opening else ()
+                call = replace(call, advisor=Advisor(configured=True, open=False, callback=callback))
+        return call
 
     def _state(self, party: Party, state_token: str) -> CallState | None:
         try:
@@ -151,6 +163,6 @@ class Assistant:
             return reply
         sent = False
         if self.sms is not None and french_mobile(party.person):
-            body = compose(self.catalog, reply.message)
+            body = compose(self.catalog, reply.message, reply.extras)
             sent = self.sms.send(party.person, body, party.ref)
         return call.after_text(reply.state, sent)

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from ivr.errors import ConfigError
+from ivr.hours import Schedule, parse_hours
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +34,7 @@ ENVIRONMENT = {
     "IVR_SPEECH_MIN_CONFIDENCE": "min_confidence",
     "IVR_INPUT_TIMEOUT": "input_timeout",
     "HELPLINE_NUMBER": "helpline_number",
+    "HELPLINE_HOURS": "helpline_hours",
     "IVR_DIAL_TIME_LIMIT": "dial_time_limit",
     "TWILIO_ACCOUNT_SID": "account_sid",
     "SMS_FROM": "sms_from",
@@ -53,13 +55,14 @@ class Settings(BaseModel):
 
     auth_token: str = ""
     public_base_url: str = ""
-    flow: Path = Path("flows/franceconnect-seed.yaml")
+    flow: Path = Path("flows/franceconnect-2026.yaml")
     prompts: Path = Path("prompts/fr")
     voice: str = "Polly.Lea-Neural"
     speech_rate: str = ""
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     input_timeout: int = Field(default=6, ge=1, le=60)
     helpline_number: str = ""
+    helpline_hours: str = ""
     dial_time_limit: int = Field(default=1800, ge=60, le=14400)
     account_sid: str = ""
     sms_from: str = ""
@@ -92,6 +95,24 @@ class Settings(BaseModel):
                 "or an alphanumeric sender ID of at most 11 letters and digits"
             )
         return sender
+
+    @field_validator("helpline_hours")
+    @classmethod
+    def _hours(cls, hours: str) -> str:
+        if hours:
+            parse_hours(hours)
+        return hours.strip()
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """When the advisor answers; None means whenever the line is called."""
+        return parse_hours(self.helpline_hours) if self.helpline_hours else None
+
+    @model_validator(mode="after")
+    def _hours_need_a_number(self) -> Settings:
+        if self.helpline_hours and not self.helpline_number:
+            raise ValueError("HELPLINE_HOURS needs HELPLINE_NUMBER: hours of an advisor who has no number")
+        return self
 
     @model_validator(mode="after")
     def _sms_complete(self) -> Settings:

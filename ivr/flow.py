@@ -41,6 +41,8 @@ class Criterion(Model):
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=20)] | None = None
     # A few words for the advisor's whisper, where every second counts; the label when absent.
     short: PromptKey | None = None
+    # Where to get the item when the caller lacks it (« Votre banque vous donne un RIB »).
+    obtain: PromptKey | None = None
 
     @property
     def query_name(self) -> str:
@@ -56,6 +58,10 @@ class Provider(Model):
     site: str = Field(min_length=3)
     criteria: tuple[Identifier, ...] = Field(min_length=1)
     caution: PromptKey | None = None
+    # What to have at hand, or bring to France Services, to create the account.
+    bring: tuple[PromptKey, ...] = ()
+    # The provider's own help line, digits only (« 3646 », « 0969399111 »): said twice, in pairs.
+    phone: Annotated[str, Field(pattern=r"^[0-9]{4,10}$")] | None = None
 
 
 class Implication(Model):
@@ -148,12 +154,15 @@ class Flow(Model):
         for i, c in enumerate(self.criteria):
             for name in ("prompt", "help", "label"):
                 yield f"criteria[{i}].{name}", getattr(c, name)
-            if c.short:
-                yield f"criteria[{i}].short", c.short
+            for name in ("short", "obtain"):
+                if getattr(c, name):
+                    yield f"criteria[{i}].{name}", getattr(c, name)
         for i, p in enumerate(self.providers):
             yield f"providers[{i}].name", p.name
             if p.caution:
                 yield f"providers[{i}].caution", p.caution
+            for j, key in enumerate(p.bring):
+                yield f"providers[{i}].bring[{j}]", key
         for i, key in enumerate(self.steps):
             yield f"steps[{i}]", key
 

@@ -160,10 +160,12 @@ class ScriptedCaller:
         self.turns += 1
         if asked:
             self._answer(asked)
+        elif any(self.catalog.render(line(key)) in said for key in ("result.again", "ask.invalid")):
+            self.phone.press("1")  # at the result, a prompt without the result itself: hear it again
         elif self.catalog.render(line("result.repeat")) in said:
             self.result = said
-            self.phone.press("9")  # anything but 1, * or 0 ends the call politely
-        elif self.catalog.render(line("greeting.skip")) in said:
+            self.phone.say("Non merci.")  # « non » at the result ends the call politely
+        elif self.catalog.render(line("greeting.welcome")) in said:
             self.phone.press("1")
         else:
             raise CallFailed(f"neither a question, a result nor the greeting: {said!r}")

@@ -10,10 +10,14 @@ from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
 from ivr.config import ROOT
+from ivr.engine.reply import line
 from ivr.phone import Phone, flask_transport
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
+# The seed explainer's flow, and the current one (the default).
+SEED = ROOT / "flows" / "franceconnect-seed.yaml"
+CURRENT = ROOT / "flows" / "franceconnect-2026.yaml"
 
 
 @pytest.fixture
@@ -78,6 +82,13 @@ def call(phone) -> Callable[..., Phone]:
         return line
 
     return play
+
+
+@pytest.fixture
+def say(app):
+    """The text of a prompt, as the caller hears it."""
+    catalog = app.extensions["ivr"].renderer.catalog
+    return lambda key, **params: catalog.render(line(key, **params))
 
 
 def spoken(phone: Phone) -> str:

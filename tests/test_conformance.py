@@ -103,6 +103,7 @@ METHODS = {"GET", "POST"}
 # What Twilio posts besides the caller's input; To is our line, the Dial's caller id.
 FORM = {"CallSid": "CA0123456789abcdef0123456789abcdef", "From": "+33612345678", "To": "+33900000000"}
 KEYS = "123*#09"
+ANSWERS = "12"
 
 
 def problems(document: ET.Element) -> list[str]:
@@ -139,9 +140,13 @@ def problems(document: ET.Element) -> list[str]:
 
 
 def walk(app) -> dict[str, str]:
-    """Every distinct document reachable from a new call, by every key, silence, dial outcome and
-    whisper, plus a lost state and the apology for a crash; maps document to content type.
-    Call it on a fresh app: it adds a crashing route."""
+    """Every distinct document reachable from a new call, plus a lost state and the apology for a
+    crash; maps document to content type. Call it on a fresh app: it adds a crashing route.
+
+    Every answer path (keys 1 and 2, silences, dial outcomes, whispers) is walked in full. Other
+    keys (3, star, hash, 0, an invalid one) are walked from every document of those paths, and
+    further only while they lead to documents of a new shape (the same words, whatever the state
+    in the links): walked in full, each doubt or detour would multiply the paths."""
 
     @app.post("/boom")
     def boom():
@@ -149,25 +154,31 @@ def walk(app) -> dict[str, str]:
 
     client = app.test_client()
     documents: dict[str, str] = {}
-    todo = deque([("/voice", {}), ("/voice/step?s=lost", {"Digits": "1"}), ("/boom", {})])
+    shapes: set[str] = set()
+    todo = deque([("/voice", {}, True), ("/voice/step?s=lost", {"Digits": "1"}, True), ("/boom", {}, True)])
     while todo:
-        url, form = todo.popleft()
+        url, form, main = todo.popleft()
         response = client.post(url, data={**FORM, **form})
         assert response.status_code == 200, (url, form, response.status_code)
         body = response.get_data(as_text=True)
         if body in documents:
             continue
         documents[body] = response.content_type
+        shape = re.sub(r"s=[^&\"<]*", "s=", body)
+        explore = main or shape not in shapes
+        shapes.add(shape)
+        if not explore:
+            continue
         for element in ET.fromstring(body).iter():
             if element.tag == "Gather":
-                todo.extend((element.get("action"), {"Digits": key}) for key in KEYS)
+                todo.extend((element.get("action"), {"Digits": key}, main and key in ANSWERS) for key in KEYS)
             elif element.tag == "Redirect":
-                todo.append((element.text, {}))
+                todo.append((element.text, {}, main))
             elif element.tag == "Dial" and element.get("action"):
                 outcomes = ("completed", "no-answer")
-                todo.extend((element.get("action"), {"DialCallStatus": s}) for s in outcomes)
+                todo.extend((element.get("action"), {"DialCallStatus": s}, main) for s in outcomes)
             elif element.tag == "Number" and element.get("url"):
-                todo.append((element.get("url"), {}))
+                todo.append((element.get("url"), {}, main))
     return documents
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -92,7 +93,9 @@ def test_a_token_from_another_flow_version_restarts_with_an_apology(tmp_path, un
     action = ET.fromstring(old).find("Gather").get("action")
     edited = tmp_path / "flow.yaml"
     source = (unsigned.config["IVR_SETTINGS"].flow).read_text(encoding="utf-8")
-    edited.write_text(source.replace("version: 1", "version: 2"), encoding="utf-8")
+    newer_version = re.sub(r"^version: (\d+)", lambda m: f"version: {int(m[1]) + 1}", source, flags=re.M)
+    assert newer_version != source
+    edited.write_text(newer_version, encoding="utf-8")
     newer = create_app({"TWILIO_AUTH_TOKEN": "", "IVR_FLOW": str(edited)})
     text = newer.test_client().post(action, data={"Digits": "1"}).get_data(as_text=True)
     assert newer.extensions["ivr"].renderer.catalog.render(line("ask.restart")) in text
@@ -111,7 +114,7 @@ def test_a_call_alternating_between_two_separately_created_apps_ends_right(confi
     phone.press("1")
     service = apps[0].extensions["ivr"]
     caller = Caller(phone, service.call.flow, service.renderer.catalog)
-    caller.answer(carte_vitale=True, coordonnees_bancaires=True)
+    caller.answer(carte_vitale=True, coordonnees_bancaires=True, email=True)
     heard = " ".join(phone.heard)
     expected = service.renderer.catalog.render(line("result.eligible", providers=(line("provider.ameli"),)))
     assert expected in heard

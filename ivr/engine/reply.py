@@ -41,12 +41,14 @@ class Listen:
     """Speak while listening; the caller's input is handled against `state`.
 
     With `closing`, silence ends the call after those lines (used at the result);
-    without, silence comes back as a silence event on the same state.
+    without, silence comes back as a silence event on the same state. `patience` is how many
+    seconds of silence to wait, when not the configured time (the greeting barely waits).
     """
 
     lines: tuple[Line, ...]
     state: CallState
     closing: tuple[Line, ...] | None = None
+    patience: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,14 @@ class Transfer:
 
 @dataclass(frozen=True)
 class Text:
-    """Send `message` to the caller by SMS, then tell them how it went, back at `state`."""
+    """Send `message` to the caller by SMS, then tell them how it went, back at `state`.
+
+    `extras` follow the message while the SMS stays short enough, the most useful first.
+    """
 
     message: tuple[Line, ...]
     state: CallState
+    extras: tuple[Line, ...] = ()
 
 
 @dataclass(frozen=True)

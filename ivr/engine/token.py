@@ -14,8 +14,12 @@ from ivr.flow import MAX_CRITERIA, Flow
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
 assert len(ALPHABET) == MAX_CRITERIA
 NO_QUESTION = "~"
-MAX_TRIES = 9
+# The most tries one character of the token holds (the engine stops a step at 3).
+TRIES_CAP = 9
 MAX_LENGTH = 2 * MAX_CRITERIA + 32
+# An answer: yes, no, or no after two « je ne sais pas ».
+VALUES = {"y": (True, False), "n": (False, False), "u": (False, True)}
+FLAGS = ("transfer_failed", "sms_sent", "helped")
 
 
 def _check(flow: Flow, payload: str) -> str:
@@ -31,12 +35,16 @@ def _keyed(digest: str) -> hmac.HMAC:
 
 
 def encode(flow: Flow, state: CallState) -> str:
-    """Pack a state: phase, question, tries, flags, then (criterion, y/n) pairs, then a check."""
+    """Pack a state: phase, question, tries, flags, focus, then (criterion, y/n/u) pairs, then a check."""
     question = NO_QUESTION if state.question is None else ALPHABET[flow.index(state.question)]
-    pairs = "".join(ALPHABET[flow.index(cid)] + ("y" if v else "n") for cid, v in state.answers)
+    pairs = "".join(
+        ALPHABET[flow.index(cid)] + ("y" if v else "u" if cid in state.unsure else "n")
+        for cid, v in state.answers
+    )
+    flags = sum(1 << i for i, name in enumerate(FLAGS) if getattr(state, name))
     payload = (
-        f"{state.phase.value}{question}{min(state.tries, MAX_TRIES)}"
-        f"{int(state.transfer_failed) | int(state.sms_sent) << 1}{pairs}"
+        f"{state.phase.value}{question}{min(state.tries, TRIES_CAP)}{ALPHABET[flags]}"
+        f"{ALPHABET[state.focus % len(ALPHABET)]}{pairs}"
     )
     return f"{payload}.{_check(flow, payload)}"
 
@@ -52,19 +60,24 @@ def decode(flow: Flow, token: str) -> CallState:
         phase = Phase(payload[0])
         question = None if payload[1] == NO_QUESTION else _criterion(flow, payload[1])
         tries = int(payload[2])
-        flags = "0123".index(payload[3])
-        pairs = payload[4:]
-        if len(pairs) % 2:
-            raise ValueError("odd answers")
-        answers = tuple(
-            (_criterion(flow, pairs[i]), {"y": True, "n": False}[pairs[i + 1]])
-            for i in range(0, len(pairs), 2)
-        )
+        flags = ALPHABET.index(payload[3])
+        focus = ALPHABET.index(payload[4])
+        pairs = payload[5:]
+        if len(pairs) % 2 or flags >> len(FLAGS):
+            raise ValueError("odd answers or unknown flags")
+        answers, unsure = [], set()
+        for i in range(0, len(pairs), 2):
+            cid = _criterion(flow, pairs[i])
+            value, doubt = VALUES[pairs[i + 1]]
+            answers.append((cid, value))
+            if doubt:
+                unsure.add(cid)
     except (IndexError, KeyError, ValueError) as exc:
         raise TokenError(f"malformed token ({exc})") from exc
     if phase is Phase.ASK and question is None:
         raise TokenError("a question step without a question")
-    return CallState(phase, answers, question, tries, bool(flags & 1), bool(flags & 2))
+    named = {name: bool(flags >> i & 1) for i, name in enumerate(FLAGS)}
+    return CallState(phase, tuple(answers), question, tries, unsure=frozenset(unsure), focus=focus, **named)
 
 
 def _criterion(flow: Flow, char: str) -> str:

@@ -14,6 +14,8 @@ from ivr.engine.state import CallState
 from ivr.prompts import Catalog
 
 LANGUAGE = "fr-FR"
+# Where to get help in person, said when the server failed: it needs no call state.
+OFFLINE = (line("help.france_services"), line("help.mairie"))
 # Seconds the advisor's phone rings before the caller is told nobody answered.
 DIAL_TIMEOUT = 20
 
@@ -67,7 +69,7 @@ class Renderer:
                 num_digits=1,
                 finish_on_key="",
                 # Each failed try buys more time: slower callers get it without asking (Section 508).
-                timeout=self.timeout * (1 + reply.state.tries),
+                timeout=reply.patience or self.timeout * (1 + reply.state.tries),
                 speech_timeout="auto",
                 hints=self.hints,
                 action=links.step(reply.state),
@@ -102,9 +104,9 @@ class Renderer:
             # No action URL: it would point at the server that just failed. If nobody answers,
             # Twilio goes on with the help below.
             response.dial(self.helpline, time_limit=self.time_limit, timeout=DIAL_TIMEOUT)
-            self.say(response, (line("help.in_person"), line("fallback.later"), line("goodbye")))
+            self.say(response, (*OFFLINE, line("fallback.later"), line("goodbye")))
         else:
-            self.say(response, (line("error.technical"), line("help.in_person"), line("goodbye")))
+            self.say(response, (line("error.technical"), *OFFLINE, line("goodbye")))
         response.hangup()
         return str(response)
 
