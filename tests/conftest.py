@@ -12,6 +12,7 @@ from ivr.app import create_app
 from ivr.config import ROOT
 from ivr.engine.reply import line
 from ivr.phone import Phone, flask_transport
+from tests.caller import Caller
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
@@ -89,6 +90,17 @@ def say(app):
     """The text of a prompt, as the caller hears it."""
     catalog = app.extensions["ivr"].renderer.catalog
     return lambda key, **params: catalog.render(line(key, **params))
+
+
+@pytest.fixture
+def caller(call, app):
+    """A caller past the greeting, who answers from a profile."""
+
+    def make(*entries: str, **options) -> Caller:
+        service = app.extensions["ivr"]
+        return Caller(call(*entries, **options), service.call.flow, service.renderer.catalog)
+
+    return make
 
 
 def spoken(phone: Phone) -> str:

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ivr.engine.reply import line
-from tests.caller import Caller
 from tests.conftest import SEED, spoken
 
 
@@ -25,17 +24,6 @@ def flow(app):
 @pytest.fixture
 def question(flow, say):
     return lambda cid: say(flow.criterion(cid).prompt)
-
-
-@pytest.fixture
-def caller(call, app):
-    """A caller past the greeting, who answers from a profile."""
-
-    def make(*entries: str, **options) -> Caller:
-        service = app.extensions["ivr"]
-        return Caller(call(*entries, **options), service.call.flow, service.renderer.catalog)
-
-    return make
 
 
 def twiml(response) -> ET.Element:

@@ -3,27 +3,21 @@ that needs no computer, plain help, and no question asked twice in a loop."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from ivr.app import create_app
 from ivr.engine.reply import PhoneNumber, line
+from ivr.phone import Phone, flask_transport
+from ivr.prompts import MAX_WORDS, WRITTEN, words
 from tests.caller import Caller
-from tests.conftest import CURRENT, FLOWS, flow_ids, spoken
+from tests.conftest import AUTH_TOKEN, CURRENT, FLOWS, flow_ids, spoken
 
 
 @pytest.fixture
 def flow(app):
     return app.extensions["ivr"].call.flow
-
-
-@pytest.fixture
-def caller(call, app):
-    """A caller past the greeting, who answers from a profile."""
-
-    def make(*entries: str, **options) -> Caller:
-        service = app.extensions["ivr"]
-        return Caller(call(*entries, **options), service.call.flow, service.renderer.catalog)
-
-    return make
 
 
 AMELI = {"carte_vitale": True, "coordonnees_bancaires": True, "email": True}
@@ -77,10 +71,6 @@ def test_key_3_at_the_result_tells_the_next_usable_account_with_its_details(call
 @pytest.mark.parametrize("path", FLOWS, ids=flow_ids)
 @pytest.mark.parametrize("kind", ["usable", "none", "gate failed"])
 def test_every_result_gives_the_way_that_needs_no_internet(config, path, kind):
-    from ivr.app import create_app
-    from ivr.phone import Phone, flask_transport
-    from tests.conftest import AUTH_TOKEN
-
     app = create_app({**config, "IVR_FLOW": str(path)})
     service = app.extensions["ivr"]
     flow, catalog = service.call.flow, service.renderer.catalog
@@ -167,7 +157,14 @@ def test_doubt_on_the_prerequisite_asks_to_check_it_rather_than_saying_it_is_mis
 
 
 def test_no_prompt_of_the_catalog_is_longer_than_25_words(app):
-    from ivr.prompts import MAX_WORDS, WRITTEN, words
-
     texts = app.extensions["ivr"].renderer.catalog.texts
     assert all(words(text) <= MAX_WORDS for key, text in texts.items() if not key.startswith(WRITTEN))
+
+
+def test_every_phone_number_in_a_spoken_prompt_is_said_twice(app):
+    texts = app.extensions["ivr"].renderer.catalog.texts
+    for key, text in texts.items():
+        if key.startswith(WRITTEN):
+            continue
+        for number in set(re.findall(r"\b\d\d(?: \d\d)+\b", text)):
+            assert text.count(number) == 2, (key, text)
