@@ -21,7 +21,8 @@ def _phone(args: argparse.Namespace, out) -> Phone:
     from ivr.sms.sender import PrintSender
 
     pairs = (("IVR_FLOW", args.flow), ("HELPLINE_NUMBER", args.helpline))
-    overrides = {key: value for key, value in pairs if value}
+    # In the terminal the app serves only this process: local use, whatever the environment says.
+    overrides = {"IVR_LOCAL": True, **{key: value for key, value in pairs if value}}
     # In the terminal the SMS is printed, never sent: the simulated caller's number is made up.
     app = create_app(overrides, sms_sender=PrintSender(out))
     token = app.config["IVR_SETTINGS"].auth_token

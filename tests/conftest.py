@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,14 +13,19 @@ from ivr.app import create_app
 from ivr.config import ROOT
 from ivr.phone import Phone, flask_transport
 
-AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+SECRET = "a-state-token-secret-for-the-tests-only"
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
+# Apps a test builds with only the settings it is about run for local use, as `make call` does;
+# the `config` fixture below is a server configured for the internet.
+os.environ["IVR_LOCAL"] = "1"
 
 
 @pytest.fixture
 def config() -> dict[str, str]:
-    """Settings for one test; tests add HELPLINE_NUMBER and friends before asking for `app`."""
-    return {"TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    """Settings of a server open to the internet; tests add HELPLINE_NUMBER and friends before `app`."""
+    return {"IVR_LOCAL": "0", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": "http://localhost",
+            "IVR_SECRET": SECRET}
 
 
 @pytest.fixture

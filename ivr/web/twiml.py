@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.config import BASIC_VOICES, Settings
+from ivr.config import Settings
 from ivr.engine.intents import FILLER
 from ivr.engine.reply import Hangup, Line, Listen, Reply, Transfer, line
 from ivr.engine.state import CallState
@@ -34,8 +34,7 @@ class Renderer:
     def __init__(self, settings: Settings, catalog: Catalog) -> None:
         self.catalog = catalog
         self.voice = settings.voice
-        # Basic voices ignore SSML, so a rate would only be noise for them.
-        self.rate = "" if settings.voice in BASIC_VOICES else settings.speech_rate
+        self.rate = settings.speech_rate
         self.timeout = settings.input_timeout
         self.helpline = settings.helpline_number
         self.time_limit = settings.dial_time_limit
