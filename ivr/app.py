@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from ivr.content import load_content
 from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FewestQuestions
+from ivr.engine.token import Tokens
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
 from ivr.web.security import SignatureCheck
@@ -32,9 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
     content = load_content(settings.flow, settings.prompts)
     app = Flask(__name__)
     if not settings.auth_token:
-        log.warning(
-            "TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked. Local use only."
-        )
+        log.warning("IVR_LOCAL=1 without TWILIO_AUTH_TOKEN: webhook signatures are NOT checked (local use)")
     signature = SignatureCheck(settings.auth_token, settings.public_base_url) if settings.auth_token else None
     renderer = Renderer(settings, content.catalog)
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
@@ -43,6 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
         call=Call(content.flow, FewestQuestions(content.flow), advisor=bool(settings.helpline_number)),
         catalog=content.catalog,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
+        # Local use without IVR_SECRET: a secret of this process's own (gunicorn.conf.py gives one
+        # to all the workers of a local server), so tokens do not outlive it.
+        tokens=Tokens(content.flow, settings.secrets or (secrets.token_urlsafe(32),)),
         sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
     )
     app.extensions["ivr"] = Service(

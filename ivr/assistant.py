@@ -12,11 +12,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ivr.engine import summary, token
+from ivr.engine import summary
 from ivr.engine.call import Call
 from ivr.engine.intents import Intent, Understanding, from_digits
 from ivr.engine.reply import Line, Reply, Text
 from ivr.engine.state import CallState, Phase
+from ivr.engine.token import Tokens
 from ivr.errors import TokenError
 from ivr.known import known_answers
 from ivr.prompts import Catalog
@@ -67,6 +68,7 @@ class Assistant:
     call: Call
     catalog: Catalog
     understanding: Understanding
+    tokens: Tokens
     sms: Sender | None = None
 
     def incoming(self, party: Party) -> Reply:
@@ -101,13 +103,21 @@ class Assistant:
                  status if status in CALL_STATUSES else "unknown status")
         return call.after_transfer(state, connected=status in CONNECTED)
 
-    def whisper(self, state_token: str) -> tuple[Line, ...]:
-        """What the advisor hears before the caller is connected."""
+    def whisper(self, caller_call_sid: str, state_token: str) -> tuple[Line, ...]:
+        """What the advisor hears before the caller is connected.
+
+        Twilio asks for it on the advisor's leg, whose parent is the caller's call: the token is
+        bound to that parent's CallSid.
+        """
         try:
-            state = token.decode(self.call.flow, state_token)
+            state = self.tokens.open(state_token, caller_call_sid)
         except TokenError:
             state = CallState(Phase.GREET)
         return summary.whisper(self.call.flow, state)
+
+    def token(self, state: CallState, party: Party) -> str:
+        """The token that carries `state` in the URLs of this call's next requests."""
+        return self.tokens.seal(state, party.call_sid)
 
     def fallback_used(self, party: Party, error_code: str) -> None:
         """Twilio called the fallback URL: our server failed this call."""
@@ -127,7 +137,7 @@ class Assistant:
 
     def _state(self, party: Party, state_token: str) -> CallState | None:
         try:
-            return token.decode(self.call.flow, state_token)
+            return self.tokens.open(state_token, party.call_sid)
         except TokenError as exc:
             log.warning("call %s: state lost (%s), restarting the questions", party.ref, exc)
             return None

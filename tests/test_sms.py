@@ -17,7 +17,6 @@ from twilio.request_validator import RequestValidator
 from ivr.app import create_app
 from ivr.cli import main
 from ivr.config import ROOT
-from ivr.engine import token
 from ivr.engine.state import CallState, Phase
 from ivr.errors import ConfigError, ContentError
 from ivr.sms.message import MAX_SEGMENTS, longest
@@ -368,7 +367,8 @@ def test_the_sms_answer_is_valid_twiml(sms, client, twilio_api, app):
     accepted(twilio_api)
     answers = (("nir", True), ("affiliation_msa", True), ("numero_fiscal", False), ("carte_vitale", False),
                ("piece_identite_fr", False), ("abonnement_orange", False))
-    path = f"/voice/step?s={token.encode(app.extensions['ivr'].call.flow, CallState(Phase.RESULT, answers))}"
+    state = CallState(Phase.RESULT, answers)
+    path = f"/voice/step?s={app.extensions['ivr'].assistant.tokens.seal(state, 'CA' + '2' * 32)}"
     form = {"CallSid": "CA" + "2" * 32, "From": MOBILE, "To": "+33900000000", "Digits": "2"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
     response = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
@@ -382,7 +382,7 @@ def test_on_a_call_placed_to_the_person_the_sms_goes_to_the_called_number(sms, c
     # outbound-api, our number in From and the person in To.
     accepted(twilio_api)
     state = CallState(Phase.RESULT, (("nir", True), ("affiliation_msa", True)))
-    path = f"/voice/step?s={token.encode(app.extensions['ivr'].call.flow, state)}"
+    path = f"/voice/step?s={app.extensions['ivr'].assistant.tokens.seal(state, 'CA' + '3' * 32)}"
     form = {"CallSid": "CA" + "3" * 32, "From": SMS_FROM, "To": MOBILE, "Direction": "outbound-api",
             "Digits": "2"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
