@@ -18,6 +18,7 @@ from ivr.engine.planner import FewestQuestions
 from ivr.engine.token import Tokens
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
+from ivr.web.limits import Limits
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
 from ivr.web.views import Service, voice
@@ -57,6 +58,8 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
     )
     app.config["IVR_SETTINGS"] = settings
     app.register_blueprint(voice)
+    # Outermost, so that every route, today's and tomorrow's, is bounded before Flask reads a byte.
+    app.wsgi_app = Limits(app.wsgi_app)
 
     @app.errorhandler(500)
     def apologise(error: Exception) -> Response:
