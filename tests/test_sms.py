@@ -237,6 +237,8 @@ FAILURES = {
     "connect timeout": {"body": requests.exceptions.ConnectTimeout("connect timed out")},
     "read timeout": {"body": requests.exceptions.ReadTimeout("read timed out")},
     "connection refused": {"body": requests.exceptions.ConnectionError("connection refused")},
+    "HTTP 200 not JSON": {"status": 200, "body": "<html><body>Gateway page</body></html>"},
+    "HTTP 201 truncated JSON": {"status": 201, "body": '{"sid": "SM0000'},
 }
 
 
@@ -255,6 +257,18 @@ def test_when_twilio_fails_the_caller_is_told_and_stays_at_the_result(sms, phone
     assert "SMS" in caplog.text and "612345678" not in caplog.text
     if "json" in failure:
         assert f"error {failure['json']['code']}" in caplog.text
+
+
+def test_a_2xx_answer_from_twilio_that_is_not_json_is_caught_and_counted(sms, app, phone, twilio_api, caplog):
+    caplog.set_level(logging.WARNING)
+    twilio_api.add(responses.POST, MESSAGES, status=200, body="<html>Gateway page</html>")
+    for _ in range(2):
+        line = at_result(phone)
+        line.press("2")
+        assert spoken(line).startswith(FAILED)
+    assert app.extensions["ivr"].assistant.sms.failures["not-json"] == 2
+    assert "not JSON" in caplog.text and "not-json failure 2 since start" in caplog.text
+    assert "612345678" not in caplog.text
 
 
 # At most 3 SMS, counted as Twilio bills them
