@@ -30,6 +30,8 @@ class Documents:
         self.renderer = renderer
         self.size = size
         self._store: OrderedDict[tuple[Reply, str | None, str], str] = OrderedDict()
+        # The links hold a stand-in for the token, so they are the same for every reply under a root.
+        self._links: dict[str, Links] = {}
         self._lock = threading.Lock()
 
     def text(self, reply: Reply, caller_id: str | None, root: str, links: Callable[[], Links],
@@ -54,7 +56,9 @@ class Documents:
             if found is not None:
                 self._store.move_to_end(key)
                 return found
-        found = str(self.renderer.render(reply, links(), caller_id))
+        if root not in self._links:
+            self._links[root] = links()
+        found = str(self.renderer.render(reply, self._links[root], caller_id))
         with self._lock:
             self._store[key] = found
             if len(self._store) > self.size:

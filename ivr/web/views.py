@@ -84,12 +84,16 @@ def _links() -> Links:
     )
 
 
-def _twiml(reply: Reply, party: Party) -> Response:
+def document(reply: Reply, party: Party) -> str:
+    """The TwiML text of a reply for this call, its links carrying the call's own state token."""
     assistant = service().assistant
-    document = service().documents.text(
+    return service().documents.text(
         reply, party.ours or None, request.script_root, _links, lambda state: assistant.token(state, party)
     )
-    return Response(document, mimetype="text/xml")
+
+
+def _twiml(reply: Reply, party: Party) -> Response:
+    return Response(document(reply, party), mimetype="text/xml")
 
 
 def _token() -> str:
