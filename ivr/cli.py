@@ -78,7 +78,8 @@ def check(args: argparse.Namespace, out=None) -> int:
     from ivr.config import load_settings
     from ivr.content import load_content
 
-    settings = load_settings({"IVR_FLOW": args.flow} if args.flow else None)
+    # The content files only: no server starts, so the secrets a server needs are not asked for.
+    settings = load_settings({"IVR_LOCAL": True, **({"IVR_FLOW": args.flow} if args.flow else {})})
     content = load_content(settings.flow, settings.prompts)
     print(f"ok: {settings.flow} ({len(content.flow.criteria)} criteria, "
           f"{len(content.flow.providers)} providers) with {settings.prompts}", file=out)
