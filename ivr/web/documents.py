@@ -15,7 +15,7 @@ from ivr.engine.reply import Hangup, Listen, Reply, Text, Transfer
 from ivr.engine.state import CallState
 from ivr.web.twiml import Links, Renderer
 
-# The seed flow can produce about 3 850 distinct documents (7 900 with an advisor line), averaging
+# The seed flow can produce about 3 100 distinct documents (6 300 with an advisor line), averaging
 # under 1 kB, and callers reach far fewer: a few MB per worker hold all the common ones.
 CACHE_SIZE = 4096
 # Where a document's token goes: URL-safe, left alone by XML escaping, never in a spoken sentence.

@@ -4,8 +4,9 @@ before Flask parses anything or a signature is checked, on every route of the ap
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.exceptions import (
@@ -28,20 +29,15 @@ BODY_SECONDS = 5.0
 FORM = "application/x-www-form-urlencoded"
 
 
-@contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Raise TimeoutError in the block after `seconds`, under gunicorn's gevent worker (the server's
-    model, see gunicorn.conf.py); elsewhere the body is read as it comes (a test client has it all)."""
+@functools.cache
+def _timeout() -> type | None:
+    """gevent's Timeout under gunicorn's gevent worker (the server's model, see gunicorn.conf.py),
+    where it can interrupt a read; None elsewhere (a test client has the whole body at once)."""
     try:
         from gevent import Timeout, monkey
     except ImportError:
-        yield
-        return
-    if not monkey.is_module_patched("socket"):
-        yield
-        return
-    with Timeout(seconds, TimeoutError):
-        yield
+        return None
+    return Timeout if monkey.is_module_patched("socket") else None
 
 
 class Limits:
@@ -81,19 +77,19 @@ class Limits:
 
     def _read(self, stream: Any, length: int) -> bytes:
         """The whole body, at most `length` bytes, within the time Twilio would take many times over."""
-        chunks: list[bytes] = []
-        missing = length
+        timeout = _timeout()
+        deadline = timeout(BODY_SECONDS, TimeoutError) if timeout else contextlib.nullcontext()
         try:
-            with _deadline(BODY_SECONDS):
-                while missing:
-                    chunk = stream.read(missing)
-                    if not chunk:
+            with deadline:
+                body = stream.read(length)
+                while 0 < len(body) < length:
+                    more = stream.read(length - len(body))
+                    if not more:
                         break
-                    chunks.append(chunk)
-                    missing -= len(chunk)
+                    body += more
         except TimeoutError as exc:
             raise RequestTimeout() from exc
-        if missing:
+        if len(body) != length:
             # The client closed before sending what it announced.
             raise BadRequest()
-        return b"".join(chunks)
+        return body
