@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,10 @@ from ivr.content import load_content
 from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FewestQuestions
+from ivr.engine.token import Tokens
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
+from ivr.web.limits import Limits
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
 from ivr.web.views import Service, voice
@@ -38,9 +41,7 @@ def create_app(
     content = load_content(settings.flow, settings.prompts)
     app = Flask(__name__)
     if not settings.auth_token:
-        log.warning(
-            "TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked. Local use only."
-        )
+        log.warning("IVR_LOCAL=1 without TWILIO_AUTH_TOKEN: webhook signatures are NOT checked (local use)")
     signature = SignatureCheck(settings.auth_token, settings.public_base_url) if settings.auth_token else None
     renderer = Renderer(settings, content.catalog)
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
@@ -50,6 +51,9 @@ def create_app(
         call=Call(content.flow, FewestQuestions(content.flow), advisor=advisor),
         catalog=content.catalog,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
+        # Local use without IVR_SECRET: a secret of this process's own (gunicorn.conf.py gives one
+        # to all the workers of a local server), so tokens do not outlive it.
+        tokens=Tokens(content.flow, settings.secrets or (secrets.token_urlsafe(32),)),
         sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
         schedule=settings.schedule,
         **({"clock": clock} if clock else {}),
@@ -63,6 +67,8 @@ def create_app(
     )
     app.config["IVR_SETTINGS"] = settings
     app.register_blueprint(voice)
+    # Outermost, so that every route, today's and tomorrow's, is bounded before Flask reads a byte.
+    app.wsgi_app = Limits(app.wsgi_app)
 
     @app.errorhandler(500)
     def apologise(error: Exception) -> Response:

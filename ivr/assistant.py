@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ivr.engine import summary, token
+from ivr.engine import summary
 from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Intent, Understanding, from_digits
 from ivr.engine.reply import Line, Reply, Text
 from ivr.engine.state import CallState, Phase
+from ivr.engine.token import Tokens
 from ivr.errors import TokenError
 from ivr.hours import PARIS, Schedule, when
 from ivr.known import known_answers
@@ -69,6 +70,7 @@ class Assistant:
     call: Call
     catalog: Catalog
     understanding: Understanding
+    tokens: Tokens
     sms: Sender | None = None
     # When the advisor answers (HELPLINE_HOURS); None: whenever the line is called.
     schedule: Schedule | None = None
@@ -106,13 +108,21 @@ class Assistant:
                  status if status in CALL_STATUSES else "unknown status")
         return call.after_transfer(state, connected=status in CONNECTED)
 
-    def whisper(self, state_token: str) -> tuple[Line, ...]:
-        """What the advisor hears before the caller is connected."""
+    def whisper(self, caller_call_sid: str, state_token: str) -> tuple[Line, ...]:
+        """What the advisor hears before the caller is connected.
+
+        Twilio asks for it on the advisor's leg, whose parent is the caller's call: the token is
+        bound to that parent's CallSid.
+        """
         try:
-            state = token.decode(self.call.flow, state_token)
+            state = self.tokens.open(state_token, caller_call_sid)
         except TokenError:
             state = CallState(Phase.GREET)
         return summary.whisper(self.call.flow, state)
+
+    def token(self, state: CallState, party: Party) -> str:
+        """The token that carries `state` in the URLs of this call's next requests."""
+        return self.tokens.seal(state, party.call_sid)
 
     def fallback_used(self, party: Party, error_code: str) -> None:
         """Twilio called the fallback URL: our server failed this call."""
@@ -139,7 +149,7 @@ class Assistant:
 
     def _state(self, party: Party, state_token: str) -> CallState | None:
         try:
-            return token.decode(self.call.flow, state_token)
+            return self.tokens.open(state_token, party.call_sid)
         except TokenError as exc:
             log.warning("call %s: state lost (%s), restarting the questions", party.ref, exc)
             return None

@@ -23,7 +23,8 @@ def _phone(args: argparse.Namespace, out) -> Phone:
     from ivr.sms.sender import PrintSender
 
     pairs = (("IVR_FLOW", args.flow), ("HELPLINE_NUMBER", args.helpline), ("HELPLINE_HOURS", args.hours))
-    overrides = {key: value for key, value in pairs if value}
+    # In the terminal the app serves only this process: local use, whatever the environment says.
+    overrides = {"IVR_LOCAL": True, **{key: value for key, value in pairs if value}}
     # In the terminal the SMS is printed, never sent: the simulated caller's number is made up.
     clock = (lambda: args.at) if args.at else None
     app = create_app(overrides, sms_sender=PrintSender(out), clock=clock)
@@ -80,7 +81,8 @@ def check(args: argparse.Namespace, out=None) -> int:
     from ivr.config import load_settings
     from ivr.content import load_content
 
-    settings = load_settings({"IVR_FLOW": args.flow} if args.flow else None)
+    # The content files only: no server starts, so the secrets a server needs are not asked for.
+    settings = load_settings({"IVR_LOCAL": True, **({"IVR_FLOW": args.flow} if args.flow else {})})
     content = load_content(settings.flow, settings.prompts)
     print(f"ok: {settings.flow} ({len(content.flow.criteria)} criteria, "
           f"{len(content.flow.providers)} providers) with {settings.prompts}", file=out)

@@ -17,8 +17,8 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 PromptKey = Annotated[str, Field(pattern=r"^[a-z0-9_.]+$")]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
-# The state token spends one character of this alphabet on a criterion index.
-MAX_CRITERIA = 64
+# The state token spends six bits of a byte on a criterion's index (two on its answer).
+MAX_CRITERIA = 63
 # Query parameters the voice webhooks already use; a criterion's code must not shadow them.
 RESERVED_CODES = frozenset({"s", "silence", "intro"})
 

@@ -9,6 +9,7 @@ when it runs out of verbs, a <Dial> whose <Number url> whisper is fetched before
 from __future__ import annotations
 
 import copy
+import hashlib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -219,7 +220,11 @@ class Phone:
         if self.advisor_answers:
             status = "completed"
             if number is not None and number.get("url"):
-                whisper = self._fetch(self._resolve(number.get("url")), {})
+                # Twilio fetches it on the advisor's new leg, a child of this call.
+                child = "CA" + hashlib.sha256(self.call_sid.encode()).hexdigest()[:32]
+                leg = {"CallSid": child, "ParentCallSid": self.call_sid,
+                       "Direction": "outbound-dial", "From": dial.get("callerId") or self.line, "To": target}
+                whisper = self._fetch(self._resolve(number.get("url")), leg)
                 self.whispers.append(" ".join(_text(v) for v in whisper if v.tag == "Say"))
         action = dial.get("action")
         if not action:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,17 +15,22 @@ from ivr.engine.reply import line
 from ivr.phone import Phone, flask_transport
 from tests.caller import Caller
 
-AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+SECRET = "a-state-token-secret-for-the-tests-only"
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
 # The seed explainer's flow, and the current one (the default).
 SEED = ROOT / "flows" / "franceconnect-seed.yaml"
 CURRENT = ROOT / "flows" / "franceconnect-2026.yaml"
+# Apps a test builds with only the settings it is about run for local use, as `make call` does;
+# the `config` fixture below is a server configured for the internet.
+os.environ["IVR_LOCAL"] = "1"
 
 
 @pytest.fixture
 def config() -> dict[str, str]:
-    """Settings for one test; tests add HELPLINE_NUMBER and friends before asking for `app`."""
-    return {"TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    """Settings of a server open to the internet; tests add HELPLINE_NUMBER and friends before `app`."""
+    return {"IVR_LOCAL": "0", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": "http://localhost",
+            "IVR_SECRET": SECRET}
 
 
 @pytest.fixture

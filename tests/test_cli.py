@@ -51,7 +51,7 @@ def test_ivr_call_understands_words_and_silence(capsys):
 
 
 def test_ivr_call_signs_its_requests_when_an_auth_token_is_set(capsys, monkeypatch):
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "a-token-for-this-test")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "fedcba9876543210" * 2)
     assert main(["call", "--keys", "1,2"]) == 0
     assert gate_failed(CURRENT) in capsys.readouterr().out
 

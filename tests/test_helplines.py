@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
-from ivr.engine import token
 from ivr.engine.reply import line
 from ivr.engine.rules import infer
 from ivr.engine.state import CallState, Phase
@@ -27,6 +26,9 @@ from tests.conftest import AUTH_TOKEN, FLOWS, SEED, flow_ids, spoken
 HELPLINE = "+33187654321"
 CALLER = "+33612345678"
 LINE = "+33900000000"
+CALL_SID = "CA" + "1" * 32
+# The advisor's leg, on which Twilio fetches the whisper: a child of the caller's call.
+ADVISOR_LEG = {"CallSid": "CA" + "7" * 32, "ParentCallSid": CALL_SID, "Direction": "outbound-dial"}
 # Speech of about 150 words a minute: 50 words is 20 seconds.
 WHISPER_WORDS = 50
 DIAL_STATUSES_FAILED = ("busy", "no-answer", "failed", "canceled")
@@ -71,13 +73,18 @@ def recorded(app) -> tuple[Phone, Recorder]:
 
 def signed_post(client, path: str, form: dict[str, str] | None = None, sign: bool = True):
     """POST as Twilio does, signed over the full URL and the form."""
-    data = {"CallSid": "CA" + "1" * 32, "From": CALLER, "To": LINE, **(form or {})}
+    data = {"CallSid": CALL_SID, "From": CALLER, "To": LINE, **(form or {})}
     headers = {}
     if sign:
         headers["X-Twilio-Signature"] = RequestValidator(AUTH_TOKEN).compute_signature(
             "http://localhost" + path, data
         )
     return client.post(path, data=data, headers=headers)
+
+
+def sealed(app, state: CallState) -> str:
+    """The token the app puts in this call's URLs for `state`."""
+    return app.extensions["ivr"].assistant.tokens.seal(state, CALL_SID)
 
 
 def twiml(response) -> ET.Element:
@@ -178,19 +185,19 @@ def test_the_advisor_hears_the_line_the_answers_and_the_possible_providers(helpl
 
 def test_the_whisper_answers_in_twiml_without_hanging_up_so_the_caller_is_connected(helpline, app, client):
     state = CallState(Phase.ASK, answers=(("nir", True),), question="numero_fiscal")
-    document = twiml(signed_post(client, f"/voice/whisper?s={token.encode(flow_of(app), state)}"))
+    document = twiml(signed_post(client, f"/voice/whisper?s={sealed(app, state)}", ADVISOR_LEG))
     assert [child.tag for child in document] == ["Say"]
     assert document.find("Say").get("language") == "fr-FR"
 
 
 def test_a_whisper_with_a_lost_state_still_tells_the_line(helpline, client, say):
-    document = twiml(signed_post(client, "/voice/whisper?s=broken"))
+    document = twiml(signed_post(client, "/voice/whisper?s=broken", ADVISOR_LEG))
     assert said(document).startswith(say("whisper.intro"))
 
 
 def _whisper(client, app, answers) -> str:
     state = CallState(Phase.RESULT, answers=tuple(answers))
-    return said(twiml(signed_post(client, f"/voice/whisper?s={token.encode(flow_of(app), state)}")))
+    return said(twiml(signed_post(client, f"/voice/whisper?s={sealed(app, state)}", ADVISOR_LEG)))
 
 
 @pytest.mark.parametrize("path", FLOWS, ids=flow_ids)
@@ -235,7 +242,7 @@ def test_with_many_answers_the_advisor_hears_only_the_noes_and_the_providers(hel
 
 
 def _dial_back(client, app, state: CallState, status: str) -> ET.Element:
-    path = f"/voice/dial?s={token.encode(flow_of(app), state)}"
+    path = f"/voice/dial?s={sealed(app, state)}"
     return twiml(signed_post(client, path, {"DialCallStatus": status, "DialCallDuration": "0"}))
 
 
@@ -252,7 +259,7 @@ def test_an_advisor_who_does_not_answer_sends_the_caller_back_to_their_question(
     text = said(document)
     question = app.extensions["ivr"].renderer.catalog.render(line(call.flow.criterion(asked).prompt))
     assert text.startswith(f"{say('transfer.failed')} {question}")
-    back = token.decode(flow_of(app), gather.get("action").split("s=")[1])
+    back = app.extensions["ivr"].assistant.tokens.open(gather.get("action").split("s=")[1], CALL_SID)
     assert (back.phase, back.question, back.answers) == (Phase.ASK, asked, state.answers)
     assert back.transfer_failed
 
@@ -488,7 +495,7 @@ def test_an_error_inside_a_webhook_answers_like_the_fallback(helpline, app, clie
 
 def test_on_a_call_placed_to_the_person_the_advisor_sees_our_number(helpline, app, client):
     state = CallState(Phase.ASK, question="nir")
-    path = f"/voice/step?s={token.encode(flow_of(app), state)}"
+    path = f"/voice/step?s={sealed(app, state)}"
     document = twiml(signed_post(client, path, {"From": LINE, "To": CALLER, "Direction": "outbound-api",
                                                 "Digits": "0"}))
     assert document.find("Dial").get("callerId") == LINE

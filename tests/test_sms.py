@@ -17,7 +17,6 @@ from twilio.request_validator import RequestValidator
 from ivr.app import create_app
 from ivr.cli import main
 from ivr.config import ROOT
-from ivr.engine import token
 from ivr.engine.reply import line
 from ivr.engine.state import CallState, Phase
 from ivr.errors import ConfigError, ContentError
@@ -265,6 +264,8 @@ FAILURES = {
     "connect timeout": {"body": requests.exceptions.ConnectTimeout("connect timed out")},
     "read timeout": {"body": requests.exceptions.ReadTimeout("read timed out")},
     "connection refused": {"body": requests.exceptions.ConnectionError("connection refused")},
+    "HTTP 200 not JSON": {"status": 200, "body": "<html><body>Gateway page</body></html>"},
+    "HTTP 201 truncated JSON": {"status": 201, "body": '{"sid": "SM0000'},
 }
 
 
@@ -283,6 +284,18 @@ def test_when_twilio_fails_the_caller_is_told_and_stays_at_the_result(sms, phone
     assert "SMS" in caplog.text and "612345678" not in caplog.text
     if "json" in failure:
         assert f"error {failure['json']['code']}" in caplog.text
+
+
+def test_a_2xx_answer_from_twilio_that_is_not_json_is_caught_and_counted(sms, app, phone, twilio_api, caplog):
+    caplog.set_level(logging.WARNING)
+    twilio_api.add(responses.POST, MESSAGES, status=200, body="<html>Gateway page</html>")
+    for _ in range(2):
+        line = at_result(phone)
+        line.press("2")
+        assert spoken(line).startswith(FAILED)
+    assert app.extensions["ivr"].assistant.sms.failures["not-json"] == 2
+    assert "not JSON" in caplog.text and "not-json failure 2 since start" in caplog.text
+    assert "612345678" not in caplog.text
 
 
 # At most 3 SMS, counted as Twilio bills them
@@ -395,7 +408,8 @@ def test_the_sms_answer_is_valid_twiml(sms, client, twilio_api, app):
     accepted(twilio_api)
     answers = (("nir", True), ("affiliation_msa", True), ("numero_fiscal", False), ("carte_vitale", False),
                ("piece_identite_fr", False), ("abonnement_orange", False))
-    path = f"/voice/step?s={token.encode(app.extensions['ivr'].call.flow, CallState(Phase.RESULT, answers))}"
+    state = CallState(Phase.RESULT, answers)
+    path = f"/voice/step?s={app.extensions['ivr'].assistant.tokens.seal(state, 'CA' + '2' * 32)}"
     form = {"CallSid": "CA" + "2" * 32, "From": MOBILE, "To": "+33900000000", "Digits": "2"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
     response = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
@@ -409,7 +423,7 @@ def test_on_a_call_placed_to_the_person_the_sms_goes_to_the_called_number(sms, c
     # outbound-api, our number in From and the person in To.
     accepted(twilio_api)
     state = CallState(Phase.RESULT, (("nir", True), ("affiliation_msa", True)))
-    path = f"/voice/step?s={token.encode(app.extensions['ivr'].call.flow, state)}"
+    path = f"/voice/step?s={app.extensions['ivr'].assistant.tokens.seal(state, 'CA' + '3' * 32)}"
     form = {"CallSid": "CA" + "3" * 32, "From": SMS_FROM, "To": MOBILE, "Direction": "outbound-api",
             "Digits": "2"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
