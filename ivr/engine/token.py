@@ -14,7 +14,8 @@ from ivr.flow import MAX_CRITERIA, Flow
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
 assert len(ALPHABET) == MAX_CRITERIA
 NO_QUESTION = "~"
-MAX_TRIES = 9
+# Failed tries fit in one decimal digit of the token; more than this are kept as this many.
+TRIES_DIGIT_MAX = 9
 MAX_LENGTH = 2 * MAX_CRITERIA + 32
 
 
@@ -35,7 +36,7 @@ def encode(flow: Flow, state: CallState) -> str:
     question = NO_QUESTION if state.question is None else ALPHABET[flow.index(state.question)]
     pairs = "".join(ALPHABET[flow.index(cid)] + ("y" if v else "n") for cid, v in state.answers)
     payload = (
-        f"{state.phase.value}{question}{min(state.tries, MAX_TRIES)}"
+        f"{state.phase.value}{question}{min(state.tries, TRIES_DIGIT_MAX)}"
         f"{int(state.transfer_failed) | int(state.sms_sent) << 1}{pairs}"
     )
     return f"{payload}.{_check(flow, payload)}"
