@@ -107,13 +107,8 @@ class Flow(Model):
                     raise ValueError(f"implications[{i}].{side}: unknown criterion '{cid}'")
         return self
 
-    def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Flow:
-        """A copy whose lookups are rebuilt from its own fields, not carried over from this flow."""
-        copy = super().model_copy(update=update, deep=deep)
-        for name in DERIVED:
-            copy.__dict__.pop(name, None)
-        return copy
-
+    # The lookups below are cached on the instance, and pydantic's model_copy would carry them over:
+    # build a variant of a flow with Flow.model_validate (as bench/optimum.py's flat does).
     def criterion(self, cid: str) -> Criterion:
         """The criterion with this id."""
         return self._by_id[cid]
@@ -156,10 +151,6 @@ class Flow(Model):
                 yield f"providers[{i}].caution", p.caution
         for i, key in enumerate(self.steps):
             yield f"steps[{i}]", key
-
-
-# Lookups cached on a Flow, derived from its fields.
-DERIVED = ("_by_id", "_index", "_codes", "gates")
 
 
 def _unique(field: str, ids: Iterable[str]) -> None:

@@ -198,11 +198,3 @@ def test_settings_come_from_the_environment(monkeypatch):
     text = app.test_client().post("/voice").get_data(as_text=True)
     assert 'voice="Polly.Remi-Neural"' in text
     assert '<prosody rate="90%">' in text
-
-
-def test_a_copy_of_a_flow_with_new_criteria_looks_up_its_own_criteria():
-    flow = create_app().extensions["ivr"].call.flow
-    assert flow.criterion("nir").prior != 0.5
-    criteria = tuple(c.model_copy(update={"prior": 0.5}) for c in flow.criteria)
-    flat = flow.model_copy(update={"criteria": criteria})
-    assert {flat.criterion(c.id).prior for c in flow.criteria} == {0.5}
