@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import random
 from collections.abc import Iterator, Mapping
@@ -27,6 +28,14 @@ def eligible(flow: Flow, profile: Mapping[str, bool]) -> list[str]:
     if not all(profile[g.id] for g in flow.criteria if g.gate):
         return []
     return [p.id for p in flow.providers if all(profile[c] for c in p.criteria)]
+
+
+def fork(phone: Phone) -> Phone:
+    """A second phone at the very same point of the call, to try another answer."""
+    twin = copy.copy(phone)
+    for name in ("heard", "whispers", "transcript", "dialled", "_rest"):
+        setattr(twin, name, list(getattr(phone, name)))
+    return twin
 
 
 def question_asked(flow: Flow, catalog: Catalog, heard: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 from ivr.app import create_app
 from ivr.engine.reply import line
 from ivr.phone import Phone, flask_transport
-from tests.caller import question_asked
+from tests.caller import fork, question_asked
 from tests.conftest import AUTH_TOKEN, FLOWS
 
 
@@ -45,7 +45,7 @@ def test_every_path_of_the_call_decides_every_provider_and_names_the_eligible(fl
         cid = question_asked(flow, catalog, heard)
         assert cid not in closure(flow, answers), f"{cid} asked although known from {answers}"
         for value in (True, False):
-            branch = phone.fork()
+            branch = fork(phone)
             branch.press("1" if value else "2")
             pending.append((branch, {**answers, cid: value}))
     assert leaves > len(flow.providers)
