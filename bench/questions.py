@@ -24,11 +24,12 @@ from optimum import MAX_CRITERIA, Profiles, flat, optimum, profiles
 from ivr.app import create_app
 from ivr.config import ROOT
 from ivr.content import load_content
+from ivr.engine.board import Board
 from ivr.engine.call import Call
 from ivr.engine.intents import Intent
-from ivr.engine.planner import FewestQuestions, FlowOrder, Planner
+from ivr.engine.planner import FewestQuestions, Planner
 from ivr.engine.reply import Listen, line
-from ivr.engine.rules import infer, judge
+from ivr.engine.rules import Known, infer, judge
 from ivr.engine.state import Phase
 from ivr.flow import Flow
 from ivr.phone import Phone, flask_transport
@@ -36,6 +37,19 @@ from ivr.prompts import Catalog
 
 TOKEN = "bench-auth-token"
 VOICE = ("-v", "fr", "-s", "150")
+
+
+class FlowOrder:
+    """Ask in the order the flow lists its criteria, pinned ones first, skipping what cannot matter."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.board = Board(flow)
+        rest = [i for i in range(len(flow.criteria)) if i not in self.board.front]
+        self.order = (*self.board.front, *rest)
+
+    def next_question(self, known: Known) -> str | None:
+        need = self.board.needed(*self.board.state(known))
+        return next((self.board.ids[i] for i in self.order if need >> i & 1), None)
 
 
 @dataclass(frozen=True)

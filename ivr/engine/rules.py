@@ -28,11 +28,10 @@ def infer(flow: Flow, answers: Iterable[tuple[str, bool]]) -> dict[str, bool]:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Providers sorted into eligible, excluded and still open."""
+    """The failed gate if any, the providers usable, and those still open."""
 
     gate_failed: str | None
     eligible: tuple[Provider, ...]
-    excluded: tuple[Provider, ...]
     open: tuple[Provider, ...]
 
     @property
@@ -43,32 +42,18 @@ class Verdict:
 def judge(flow: Flow, known: Known) -> Verdict:
     """Apply the rule: a provider is usable when all its criteria are yes, lost at the first no."""
     failed = next((g for g in flow.gates if known.get(g) is False), None)
-    eligible, excluded, pending = [], [], []
+    eligible, pending = [], []
     for provider in flow.providers:
         values = [known.get(c) for c in provider.criteria]
         if False in values:
-            excluded.append(provider)
-        elif None in values:
+            continue
+        if None in values:
             pending.append(provider)
         else:
             eligible.append(provider)
     if any(g not in known for g in flow.gates) and failed is None:
-        pending = list(flow.providers)
-        eligible, excluded = [], []
-    return Verdict(failed, tuple(eligible), tuple(excluded), tuple(pending))
-
-
-def undecided_criteria(flow: Flow, known: Known) -> tuple[str, ...]:
-    """Criteria whose answer could still change the result, in flow order."""
-    if any(known.get(g) is False for g in flow.gates):
-        return ()
-    open_gates = [g for g in flow.gates if g not in known]
-    wanted: set[str] = set(open_gates)
-    for provider in flow.providers:
-        values = [known.get(c) for c in provider.criteria]
-        if False not in values:
-            wanted.update(c for c, v in zip(provider.criteria, values, strict=False) if v is None)
-    return tuple(c.id for c in flow.criteria if c.id in wanted)
+        pending, eligible = list(flow.providers), []
+    return Verdict(failed, tuple(eligible), tuple(pending))
 
 
 def closest(flow: Flow, known: Known) -> Provider:
