@@ -10,6 +10,7 @@ PROMPTS: dict[str, frozenset[str]] = {
         "greeting.skip": (),
         "keys.intro": (),
         "keys.answer": (),
+        "keys.short": (),
         "keys.navigate": (),
         "keys.help": (),
         "keys.advisor": (),
