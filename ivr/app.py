@@ -12,7 +12,8 @@ from ivr.config import load_settings
 from ivr.content import load_content
 from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
-from ivr.engine.planner import FewestQuestions
+from ivr.engine.planner import FewestSeconds
+from ivr.engine.spoken import question_seconds
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
 from ivr.web.security import SignatureCheck
@@ -38,8 +39,10 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
     renderer = Renderer(settings, content.catalog)
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
     fallback = renderer.fallback()
+    # What each question costs the caller in seconds, from its prompt: the planner minimises their sum.
+    planner = FewestSeconds(content.flow, question_seconds(content.flow, content.catalog.render))
     app.extensions["ivr"] = Service(
-        call=Call(content.flow, FewestQuestions(content.flow), advisor=bool(settings.helpline_number)),
+        call=Call(content.flow, planner, advisor=bool(settings.helpline_number)),
         renderer=renderer,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         signature=signature,

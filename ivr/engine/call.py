@@ -158,6 +158,8 @@ class Call:
 
     def _closest(self, known: dict[str, bool]) -> tuple[Line, ...]:
         near = closest(self.flow, known)
+        if near is None:
+            return (line("result.none"), line("help.in_person"))
         missing = tuple(line(self.flow.criterion(c).label) for c in near.criteria if known.get(c) is False)
         unchecked = tuple(line(self.flow.criterion(c).label) for c in near.criteria if c not in known)
         lines = [line("result.none"), line("result.closest", provider=line(near.name))]
