@@ -18,45 +18,28 @@ single prompt has more than 25 words.
 from __future__ import annotations
 
 import argparse
-import functools
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import espeak
+from espeak import seconds
 from optimum import profiles
 
 from ivr.app import create_app
 from ivr.config import ROOT
 from ivr.engine.call import Call
 from ivr.engine.intents import Intent
-from ivr.engine.planner import FewestQuestions
 from ivr.engine.reply import Listen, Reply, line
 from ivr.engine.state import Phase
 from ivr.flow import Flow
 from ivr.phone import Phone, flask_transport
 from ivr.prompts import MAX_WORDS, WRITTEN, Catalog, words
 
-TOKEN = "bench-auth-token"
-VOICE = ("-v", "fr", "-s", "150")
+TOKEN = "0123456789abcdef0123456789abcdef"
 FLOWS = (ROOT / "flows" / "franceconnect-2026.yaml", ROOT / "flows" / "franceconnect-seed.yaml")
 GOAL_TOTAL, GOAL_GREETING, GOAL_QUESTION = 80.0, 10.0, 6.0
-
-
-@functools.cache
-def seconds(text: str) -> float:
-    """Length of the text spoken by espeak-ng's French voice at 150 words per minute."""
-    if not text.strip():
-        return 0.0
-    with tempfile.TemporaryDirectory() as folder:
-        source, wav = Path(folder) / "say.txt", Path(folder) / "say.wav"
-        source.write_text(text, encoding="utf-8")
-        subprocess.run(["espeak-ng", *VOICE, "-f", str(source), "-w", str(wav)], check=True)
-        out = subprocess.run(["soxi", "-D", str(wav)], check=True, capture_output=True, text=True)
-        return float(out.stdout)
 
 
 def engine_turns(call: Call, catalog: Catalog, values: Mapping[str, bool]) -> list[str]:
@@ -76,10 +59,10 @@ def engine_turns(call: Call, catalog: Catalog, values: Mapping[str, bool]) -> li
     return turns
 
 
-def median_caller(flow: Flow, catalog: Catalog) -> tuple[dict[str, bool], float]:
+def median_caller(call: Call, catalog: Catalog) -> tuple[dict[str, bool], float]:
     """The profile at the prior-weighted median of spoken seconds, and that median."""
+    flow = call.flow
     population = profiles(flow)
-    call = Call(flow, FewestQuestions(flow))
     totals = [sum(seconds(t) for t in engine_turns(call, catalog, population.as_dict(k)))
               for k in range(len(population.rows))]
     seen = 0.0
@@ -108,7 +91,7 @@ class Heard:
 
 def play_call(flow_path: Path, values: Mapping[str, bool]) -> tuple[Heard, list[str]]:
     """Play one profile through the app with keys; return what was heard, by part, and the turns."""
-    app = create_app({"IVR_FLOW": str(flow_path), "TWILIO_AUTH_TOKEN": TOKEN})
+    app = create_app({"IVR_LOCAL": "1", "IVR_FLOW": str(flow_path), "TWILIO_AUTH_TOKEN": TOKEN})
     service = app.extensions["ivr"]
     flow, catalog = service.call.flow, service.renderer.catalog
     questions = {catalog.render(line(c.prompt)): c.id for c in flow.criteria}
@@ -164,10 +147,10 @@ def longest_prompt(catalog: Catalog) -> tuple[str, int]:
 
 def report(flow_path: Path) -> float:
     """Print one flow's table; return the median caller's total seconds."""
-    app = create_app({"IVR_FLOW": str(flow_path), "TWILIO_AUTH_TOKEN": TOKEN})
+    app = create_app({"IVR_LOCAL": "1", "IVR_FLOW": str(flow_path), "TWILIO_AUTH_TOKEN": TOKEN})
     flow: Flow = app.extensions["ivr"].call.flow
     catalog: Catalog = app.extensions["ivr"].renderer.catalog
-    median, median_seconds = median_caller(flow, catalog)
+    median, median_seconds = median_caller(app.extensions["ivr"].call, catalog)
     print(f"\nflow {flow.id} ({flow_path.name}): median of spoken seconds over every profile "
           f"{median_seconds:.1f} s")
     print(f"  {'profile':16} {'part':27} {'seconds':>8} {'words':>6}")
@@ -192,10 +175,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("flows", nargs="*", type=Path, default=list(FLOWS))
     args = parser.parse_args(argv)
-    missing = [tool for tool in ("espeak-ng", "soxi") if shutil.which(tool) is None]
-    if missing:
-        sys.exit(f"{', '.join(missing)} not installed: apt-get install -y espeak-ng sox")
-    print(f"espeak-ng {' '.join(VOICE)}, lengths from soxi -D; words as heard")
+    if missing := espeak.missing():
+        sys.exit(f"{', '.join(missing)} not installed: {espeak.INSTALL}")
+    print(f"{espeak.LABEL}; words as heard")
     totals = {path.name: report(path.resolve()) for path in args.flows}
     print()
     for name, total in totals.items():

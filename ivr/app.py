@@ -15,7 +15,8 @@ from ivr.config import load_settings
 from ivr.content import load_content
 from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Understanding
-from ivr.engine.planner import FewestQuestions
+from ivr.engine.planner import FewestSeconds
+from ivr.engine.spoken import question_seconds
 from ivr.engine.token import Tokens
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
@@ -47,8 +48,10 @@ def create_app(
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
     fallback = renderer.fallback()
     advisor = Advisor(configured=bool(settings.helpline_number))
+    # What each question costs the caller in seconds, from its prompt: the planner minimises their sum.
+    planner = FewestSeconds(content.flow, question_seconds(content.flow, content.catalog.render))
     assistant = Assistant(
-        call=Call(content.flow, FewestQuestions(content.flow), advisor=advisor),
+        call=Call(content.flow, planner, advisor=advisor),
         catalog=content.catalog,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         # Local use without IVR_SECRET: a secret of this process's own (gunicorn.conf.py gives one

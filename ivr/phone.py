@@ -8,7 +8,6 @@ when it runs out of verbs, a <Dial> whose <Number url> whisper is fetched before
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import urllib.error
 import urllib.parse
@@ -106,13 +105,6 @@ class Phone:
     def post(self, params: Mapping[str, str]) -> list[str]:
         """Any form to the pending Gather's action (for malformed input)."""
         return self._answer(dict(params))
-
-    def fork(self) -> Phone:
-        """A second phone at the very same point of the call, to try another answer."""
-        twin = copy.copy(self)
-        for name in ("heard", "whispers", "transcript", "dialled", "_rest"):
-            setattr(twin, name, list(getattr(self, name)))
-        return twin
 
     def follow(self, url: str, answer: Answer) -> list[str]:
         """Carry on from the answer to a request sent by other means (hand-made or fuzzed) to `url`."""

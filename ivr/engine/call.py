@@ -240,6 +240,9 @@ class Call:
     def _closest(self, known: Known, state: CallState) -> tuple[Line, ...]:
         """No account yet: the nearest one, each missing item with where to get it, what to check."""
         near = closest(self.flow, known)
+        if near is None:
+            # Every provider is closed to this caller (an exclusion): only the offline route helps.
+            return (line("result.none"),)
         lines = [line("result.none"), line("result.closest", provider=line(near.name))]
         for cid in near.criteria:
             if known.get(cid) is False and cid not in state.unsure:
