@@ -15,12 +15,13 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import AUTH_TOKEN, SECRET
+from conftest import AUTH_TOKEN, SECRET, signature
 
 from bench.server import Gunicorn, free_port
 from ivr.assistant import Party
@@ -310,3 +311,34 @@ def test_for_local_use_the_server_refuses_to_listen_beyond_loopback(tmp_path):
     with pytest.raises(RuntimeError, match="gunicorn exited at start-up"):
         server.start(timeout=20)
     assert "IVR_LOCAL=1 is for local use" in server.error_log.read_text()
+
+
+BACK_TO_BACK = 100
+
+
+def test_a_client_sending_requests_back_to_back_does_not_hold_up_another_caller(tmp_path):
+    # One worker, two connections: the first sends many signed requests at once (pipelined, as a
+    # busy keep-alive client's next request is always already there), the second one request. The
+    # worker must answer the second after at most a few of the first's, not after all of them.
+    port = free_port()
+    env = {name: "" for name in ENVIRONMENT}
+    env.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", IVR_SECRET=SECRET)
+    form = {"CallSid": "CA1"}
+    body = urllib.parse.urlencode(form)
+    request = (f"POST /voice HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-"
+               f"urlencoded\r\nContent-Length: {len(body)}\r\nX-Twilio-Signature: "
+               f"{signature(f'http://127.0.0.1:{port}/voice', form)}\r\n\r\n{body}").encode()
+    with Gunicorn(port, 1, env, tmp_path), socket.create_connection(("127.0.0.1", port)) as greedy, \
+            socket.create_connection(("127.0.0.1", port)) as other:
+        greedy.sendall(request * BACK_TO_BACK)
+        other.sendall(request)
+        other.settimeout(15)
+        answer = other.recv(65536)
+        # What the first client had received by then, without waiting for more.
+        before = b""
+        with contextlib.suppress(BlockingIOError):
+            while chunk := greedy.recv(1 << 20, socket.MSG_DONTWAIT):
+                before += chunk
+        answered = before.count(b"HTTP/1.1 200")
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert answered < BACK_TO_BACK // 4, f"{answered} of the first client's requests were answered first"
