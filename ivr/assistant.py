@@ -16,7 +16,7 @@ from datetime import datetime
 from ivr.engine import summary
 from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Intent, Understanding, from_digits
-from ivr.engine.reply import Line, Reply, Text
+from ivr.engine.reply import Line, Reply, SmsFate, Text
 from ivr.engine.state import CallState, Phase
 from ivr.engine.token import Tokens
 from ivr.errors import TokenError
@@ -175,4 +175,4 @@ class Assistant:
         if self.sms is not None and french_mobile(party.person):
             body = compose(self.catalog, reply.message, reply.extras)
             sent = self.sms.send(party.person, body, party.ref)
-        return call.after_text(reply.state, sent)
+        return call.after_text(reply.state, SmsFate.ON_ITS_WAY if sent else SmsFate.FAILED)

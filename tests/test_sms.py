@@ -32,7 +32,7 @@ MESSAGES = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.j
 MOBILE = "+33612345678"
 CATALOG = load_catalog(ROOT / "prompts" / "fr")
 OFFER = CATALOG.render(line("sms.offer"))
-SENT = CATALOG.render(line("sms.sent"))
+SENT = CATALOG.render(line("sms.on_its_way"))
 FAILED = CATALOG.render(line("sms.failed"))
 GOODBYE = CATALOG.render(line("goodbye"))
 # Every provider decided: impots and ameli usable (ameli has a caution), the others not.

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from ivr.engine.intents import Intent
 from ivr.engine.planner import Planner
-from ivr.engine.reply import Hangup, Line, Listen, PhoneNumber, Reply, Text, Transfer, line
+from ivr.engine.reply import Hangup, Line, Listen, PhoneNumber, Reply, SmsFate, Text, Transfer, line
 from ivr.engine.rules import Known, closest, eligible, infer, judge
 from ivr.engine.state import CallState, Phase
 from ivr.engine.summary import text
@@ -231,10 +231,12 @@ class Call:
             options.append(line("keys.advisor"))
         return tuple(options)
 
-    def after_text(self, state: CallState, sent: bool) -> Reply:
+    def after_text(self, state: CallState, fate: SmsFate) -> Reply:
         """Say whether the SMS left, then wait at the result again; the call goes on either way."""
-        here = replace(state, phase=Phase.RESULT, question=None, tries=0, sms_sent=state.sms_sent or sent)
-        said = line("sms.sent" if sent else "sms.failed")
+        # Once on its way, or refused for the day, the SMS is not offered again in this call.
+        done = fate is not SmsFate.FAILED
+        here = replace(state, phase=Phase.RESULT, question=None, tries=0, sms_sent=state.sms_sent or done)
+        said = line(f"sms.{fate.value}")
         return Listen((said, *self._result_options(here, eligible(self.flow, here.answers))), here)
 
     def _closest(self, known: Known, state: CallState) -> tuple[Line, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Union
 
 from ivr.engine.state import CallState
@@ -57,6 +58,14 @@ class Transfer:
 
     lines: tuple[Line, ...]
     state: CallState
+
+
+class SmsFate(StrEnum):
+    """What became of the SMS a caller asked for, as far as the line knows: its prompt is sms.<value>."""
+
+    ON_ITS_WAY = "on_its_way"  # accepted for sending (queued, or sent already)
+    CAPPED = "capped"  # this number had its share of SMS today
+    FAILED = "failed"  # known not to leave
 
 
 @dataclass(frozen=True)
