@@ -11,13 +11,14 @@ from typing import Any
 from flask import Flask, Response
 
 from ivr.assistant import Assistant
-from ivr.config import load_settings
+from ivr.config import Settings, load_settings
 from ivr.content import load_content
 from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FewestSeconds
 from ivr.engine.spoken import question_seconds
 from ivr.engine.token import Tokens
+from ivr.sms.postbox import Postbox, SendNow
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
 from ivr.web.limits import Limits
@@ -57,7 +58,7 @@ def create_app(
         # Local use without IVR_SECRET: a secret of this process's own (gunicorn.conf.py gives one
         # to all the workers of a local server), so tokens do not outlive it.
         tokens=Tokens(content.flow, settings.secrets or (secrets.token_urlsafe(32),)),
-        sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
+        sms=_postbox(settings, sms_sender),
         schedule=settings.schedule,
         **({"clock": clock} if clock else {}),
     )
@@ -79,3 +80,10 @@ def create_app(
         return Response(fallback, mimetype="text/xml")
 
     return app
+
+
+def _postbox(settings: Settings, sender: Sender | None) -> Postbox | None:
+    """Where the result SMS goes: the sender given (the terminal's fake), or Twilio's REST API."""
+    if sender is not None:
+        return SendNow(sender)
+    return SendNow(TwilioSender(settings)) if settings.sms_configured else None

@@ -1,8 +1,8 @@
 """The application: one function per webhook, from what Twilio posted to the reply to speak.
 
-Each function reads the call's state, asks the engine, carries out the side effects (the SMS),
-and returns the engine's reply. Flask views only turn a request into these arguments and the
-reply into TwiML; nothing here knows about HTTP or TwiML.
+Each function reads the call's state, asks the engine, carries out the side effects (the SMS,
+handed to its postbox), and returns the engine's reply. Flask views only turn a request into
+these arguments and the reply into TwiML; nothing here knows about HTTP or TwiML.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ivr.hours import PARIS, Schedule, when
 from ivr.known import known_answers
 from ivr.prompts import Catalog
 from ivr.sms.message import compose, french_mobile
-from ivr.sms.sender import Sender
+from ivr.sms.postbox import Postbox
 
 log = logging.getLogger("ivr.call")
 
@@ -71,7 +71,8 @@ class Assistant:
     catalog: Catalog
     understanding: Understanding
     tokens: Tokens
-    sms: Sender | None = None
+    # Takes the result SMS the caller asks for; None: no SMS on this line.
+    sms: Postbox | None = None
     # When the advisor answers (HELPLINE_HOURS); None: whenever the line is called.
     schedule: Schedule | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(PARIS)
@@ -79,6 +80,8 @@ class Assistant:
     def incoming(self, party: Party) -> Reply:
         """A new call: the greeting."""
         log.info("call %s: started", party.ref)
+        if self.sms is not None:
+            self.sms.running()
         return self.call.start()
 
     def transferred(self, party: Party, query: Iterable[tuple[str, str]], explain: bool) -> Reply:
@@ -171,8 +174,8 @@ class Assistant:
         """Do what the reply asks of the world (send the SMS), and return what the caller hears."""
         if not isinstance(reply, Text):
             return reply
-        sent = False
+        fate = SmsFate.FAILED
         if self.sms is not None and french_mobile(party.person):
             body = compose(self.catalog, reply.message, reply.extras)
-            sent = self.sms.send(party.person, body, party.ref)
-        return call.after_text(reply.state, SmsFate.ON_ITS_WAY if sent else SmsFate.FAILED)
+            fate = self.sms.enqueue(party.ref, party.person, body)
+        return call.after_text(reply.state, fate)

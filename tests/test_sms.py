@@ -293,7 +293,7 @@ def test_a_2xx_answer_from_twilio_that_is_not_json_is_caught_and_counted(sms, ap
         line = at_result(phone)
         line.press("2")
         assert spoken(line).startswith(FAILED)
-    assert app.extensions["ivr"].assistant.sms.failures["not-json"] == 2
+    assert app.extensions["ivr"].assistant.sms.sender.failures["not-json"] == 2
     assert "not JSON" in caplog.text and "not-json failure 2 since start" in caplog.text
     assert "612345678" not in caplog.text
 
