@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +17,25 @@ from ivr.assistant import Assistant, CallNames
 from ivr.config import Settings, load_settings
 from ivr.content import load_content
 from ivr.db.engine import default_url, make_engine
-from ivr.engine.call import Call
+from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Understanding
-from ivr.engine.planner import FewestQuestions
+from ivr.engine.planner import FewestSeconds
+from ivr.engine.spoken import question_seconds
+from ivr.engine.token import Tokens
 from ivr.journal.recorder import Journal
 from ivr.journal.writer import Writer
 from ivr.observe import logs
 from ivr.observe.metrics import Metrics
+from ivr.sms.postbox import Postbox, SendNow
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
+from ivr.web.limits import Limits
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Renderer
 from ivr.web.views import Service, voice
 
 log = logging.getLogger("ivr")
 requests_log = logging.getLogger("ivr.request")
-# Keys the call references when IVR_SECRET is unset: fine on a laptop, never in production.
-LOCAL_SECRET = "local use only: set IVR_SECRET"
 
 
 def database_url(settings: Settings) -> str:
@@ -39,19 +43,22 @@ def database_url(settings: Settings) -> str:
     return settings.database_url or default_url(Path(Flask(__name__).instance_path))
 
 
-def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    sms_sender: Sender | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Flask:
     """Build the server: settings from defaults, environment, then `config`; content checked.
 
-    `sms_sender` replaces Twilio's REST API for the result SMS (the terminal's local fake).
+    `sms_sender` replaces Twilio's REST API for the result SMS (the terminal's local fake);
+    `clock` gives the time the advisor's hours are checked against (`ivr call --at`).
     """
     settings = load_settings(config)
     logs.configure(settings.log_format)
     content = load_content(settings.flow, settings.prompts)
     app = Flask(__name__)
     if not settings.auth_token:
-        log.warning("TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked. Local use only.")
-    if not settings.secret:
-        log.warning("IVR_SECRET is not set: call references are keyed with a public default. Local use only.")
+        log.warning("IVR_LOCAL=1 without TWILIO_AUTH_TOKEN: webhook signatures are NOT checked (local use)")
     signature = SignatureCheck(settings.auth_token, settings.public_base_url) if settings.auth_token else None
     renderer = Renderer(settings, content.catalog)
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
@@ -60,13 +67,22 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
     engine = make_engine(database_url(settings)) if settings.journal else None
     writer = Writer(engine, settings.retention_days, metrics.journal_trouble) if engine is not None else None
     journal = Journal(content.flow, metrics, writer)
+    advisor = Advisor(configured=bool(settings.helpline_number))
+    # What each question costs the caller in seconds, from its prompt: the planner minimises their sum.
+    planner = FewestSeconds(content.flow, question_seconds(content.flow, content.catalog.render))
+    # Local use without IVR_SECRET: a secret of this process's own (gunicorn.conf.py gives one to all
+    # the workers of a local server), so tokens and call references do not outlive it.
+    keys = settings.secrets or (secrets.token_urlsafe(32),)
     assistant = Assistant(
-        call=Call(content.flow, FewestQuestions(content.flow), advisor=bool(settings.helpline_number)),
+        call=Call(content.flow, planner, advisor=advisor),
         catalog=content.catalog,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
+        tokens=Tokens(content.flow, keys),
         journal=journal,
-        names=CallNames(settings.secret or LOCAL_SECRET),
-        sms=sms_sender or (TwilioSender(settings) if settings.sms_configured else None),
+        names=CallNames(keys[0]),
+        sms=_postbox(settings, sms_sender),
+        schedule=settings.schedule,
+        **({"clock": clock} if clock else {}),
     )
     app.extensions["ivr"] = Service(
         assistant=assistant,
@@ -82,10 +98,14 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
         flow=content.flow,
         catalog=content.catalog,
     )
+    # What gunicorn's worker_exit hook closes: events still in memory are written before the worker goes.
+    app.extensions["ivr.journal"] = journal
     app.config["IVR_SETTINGS"] = settings
     app.register_blueprint(voice)
     app.register_blueprint(admin)
     _log_requests(app, metrics)
+    # Outermost, so that every route, today's and tomorrow's, is bounded before Flask reads a byte.
+    app.wsgi_app = Limits(app.wsgi_app)
 
     @app.errorhandler(500)
     def apologise(error: Exception) -> Response:
@@ -125,3 +145,10 @@ def _log_requests(app: Flask, metrics: Metrics) -> None:
             },
         )
         return response
+
+
+def _postbox(settings: Settings, sender: Sender | None) -> Postbox | None:
+    """Where the result SMS goes: the sender given (the terminal's fake), or Twilio's REST API."""
+    if sender is not None:
+        return SendNow(sender)
+    return SendNow(TwilioSender(settings)) if settings.sms_configured else None

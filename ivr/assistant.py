@@ -1,8 +1,8 @@
 """The application: one function per webhook, from what Twilio posted to the reply to speak.
 
 Each function reads the call's state, asks the engine, journals the step, carries out the side
-effects (the SMS), and returns the engine's reply. Flask views only turn a request into these
-arguments and the reply into TwiML; nothing here knows about HTTP or TwiML.
+effects (the SMS, handed to its postbox), and returns the engine's reply. Flask views only turn a
+request into these arguments and the reply into TwiML; nothing here knows about HTTP or TwiML.
 """
 
 from __future__ import annotations
@@ -10,21 +10,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
-from ivr.engine import summary, token
-from ivr.engine.call import Call
+from ivr.engine import summary
+from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Intent, Understanding, from_digits
-from ivr.engine.reply import Line, Reply, Text
+from ivr.engine.reply import Line, Reply, SmsFate, Text
 from ivr.engine.state import CallState, Phase
+from ivr.engine.token import Tokens
 from ivr.errors import TokenError
+from ivr.hours import PARIS, Schedule, when
 from ivr.journal.events import Outcome, Webhook
 from ivr.journal.recorder import Journal
 from ivr.known import known_answers
 from ivr.prompts import Catalog
 from ivr.sms.message import compose, french_mobile
-from ivr.sms.sender import Sender
+from ivr.sms.postbox import Postbox
 
 log = logging.getLogger("ivr.call")
 
@@ -35,6 +38,9 @@ CALL_STATUSES = frozenset(
 )
 # DialCallStatus values meaning the advisor talked with the caller.
 CONNECTED = frozenset({"completed", "answered"})
+# What the journal records of each SMS fate.
+SMS_OUTCOMES = {SmsFate.ON_ITS_WAY: Outcome.SMS_SENT, SmsFate.CAPPED: Outcome.SMS_CAPPED,
+                SmsFate.FAILED: Outcome.SMS_FAILED}
 
 
 class CallNames:
@@ -54,11 +60,13 @@ class CallNames:
 
 @dataclass(frozen=True)
 class Party:
-    """Who is on the line, as Twilio posted it: the call's reference, the person's number, ours."""
+    """Who is on the line, as Twilio posted it: the call's id, the person's number, ours; and the
+    call's keyed reference, the only name of the call that logs and journal see."""
 
-    ref: str = "-"
+    call_sid: str = ""
     person: str = ""
     ours: str = ""
+    ref: str = "-"
 
 
 @dataclass(frozen=True)
@@ -78,17 +86,24 @@ class Assistant:
     call: Call
     catalog: Catalog
     understanding: Understanding
+    tokens: Tokens
     journal: Journal
     names: CallNames
-    sms: Sender | None = None
+    # Takes the result SMS the caller asks for; None: no SMS on this line.
+    sms: Postbox | None = None
+    # When the advisor answers (HELPLINE_HOURS); None: whenever the line is called.
+    schedule: Schedule | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(PARIS)
 
     def party(self, call_sid: str, person: str, ours: str) -> Party:
         """The parties of a call, the call named by its keyed reference from here on."""
-        return Party(self.names(call_sid), person, ours)
+        return Party(call_sid, person, ours, self.names(call_sid))
 
     def incoming(self, party: Party) -> Reply:
         """A new call: the greeting."""
         log.debug("call %s: started", party.ref)
+        if self.sms is not None:
+            self.sms.running()
         reply = self.call.start()
         self.journal.note(party.ref, Webhook.INCOMING, reply=reply)
         return reply
@@ -132,13 +147,21 @@ class Assistant:
         self.journal.note(party.ref, Webhook.DIAL, state, known, reply, outcome=outcome)
         return reply
 
-    def whisper(self, state_token: str) -> tuple[Line, ...]:
-        """What the advisor hears before the caller is connected."""
+    def whisper(self, caller_call_sid: str, state_token: str) -> tuple[Line, ...]:
+        """What the advisor hears before the caller is connected.
+
+        Twilio asks for it on the advisor's leg, whose parent is the caller's call: the token is
+        bound to that parent's CallSid.
+        """
         try:
-            state = token.decode(self.call.flow, state_token)
+            state = self.tokens.open(state_token, caller_call_sid)
         except TokenError:
             state = CallState(Phase.GREET)
         return summary.whisper(self.call.flow, state)
+
+    def token(self, state: CallState, party: Party) -> str:
+        """The token that carries `state` in the URLs of this call's next requests."""
+        return self.tokens.seal(state, party.call_sid)
 
     def fallback_used(self, party: Party, error_code: str) -> None:
         """Twilio called the fallback URL: our server failed this call."""
@@ -155,14 +178,21 @@ class Assistant:
         self.journal.note(party.ref, Webhook.STATUS, action=known, duration=seconds)
 
     def _call(self, party: Party) -> Call:
-        """The conversation rules for this caller: the result is offered by SMS to French mobiles."""
+        """The conversation rules for this caller now: the SMS for French mobiles, the advisor in hours."""
+        call = self.call
         if self.sms is not None and french_mobile(party.person):
-            return replace(self.call, sms=True)
-        return self.call
+            call = replace(call, sms=True)
+        if self.schedule is not None and call.advisor.configured:
+            now = self.clock()
+            if not self.schedule.is_open(now):
+                opening = self.schedule.next_opening(now)
+                callback = (when(opening, now),) if opening else ()
+                call = replace(call, advisor=Advisor(configured=True, open=False, callback=callback))
+        return call
 
     def _state(self, party: Party, state_token: str) -> CallState | None:
         try:
-            return token.decode(self.call.flow, state_token)
+            return self.tokens.open(state_token, party.call_sid)
         except TokenError as exc:
             log.warning("call %s: state lost (%s), restarting the questions", party.ref, exc)
             return None
@@ -184,8 +214,8 @@ class Assistant:
         """Do what the reply asks of the world (send the SMS); what the caller hears, and the SMS's fate."""
         if not isinstance(reply, Text):
             return reply, None
-        sent = False
+        fate = SmsFate.FAILED
         if self.sms is not None and french_mobile(party.person):
-            body = compose(self.catalog, reply.message)
-            sent = self.sms.send(party.person, body, party.ref)
-        return call.after_text(reply.state, sent), Outcome.SMS_SENT if sent else Outcome.SMS_FAILED
+            body = compose(self.catalog, reply.message, reply.extras)
+            fate = self.sms.enqueue(party.ref, party.person, body)
+        return call.after_text(reply.state, fate), SMS_OUTCOMES[fate]

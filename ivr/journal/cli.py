@@ -75,7 +75,8 @@ def _print(found: Figures, since: str, out) -> None:
         f"{found.advisor_reached} reached",
         file=out,
     )
-    print(f"SMS: {found.sms_sent} sent, {found.sms_failed} failed", file=out)
+    print(f"SMS: {found.sms_sent} sent, {found.sms_failed} failed, {found.sms_capped} over the daily cap",
+          file=out)
     median = "-" if found.median_duration is None else f"{found.median_duration:.0f} s"
     print(f"Median call length: {median} ({found.durations} calls with a duration)", file=out)
     print(

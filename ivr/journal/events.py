@@ -44,10 +44,12 @@ class Outcome(StrEnum):
     # Stored, but about the SMS, not the call's outcome.
     SMS_SENT = "sms_sent"
     SMS_FAILED = "sms_failed"
+    SMS_CAPPED = "sms_capped"
 
 
 # A call's outcome, in order of precedence (an advisor reached beats a result heard before).
-CALL_OUTCOMES = tuple(o for o in Outcome if o not in (Outcome.SMS_SENT, Outcome.SMS_FAILED))
+SMS_OUTCOMES = (Outcome.SMS_SENT, Outcome.SMS_FAILED, Outcome.SMS_CAPPED)
+CALL_OUTCOMES = tuple(o for o in Outcome if o not in SMS_OUTCOMES)
 STARTS = (Webhook.INCOMING, Webhook.TRANSFERRED)
 PHASES = tuple(phase.name.lower() for phase in Phase)
 ACTIONS = tuple(intent.value for intent in Intent)

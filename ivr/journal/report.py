@@ -76,6 +76,7 @@ class Figures:
     advisor_reached: int
     sms_sent: int
     sms_failed: int
+    sms_capped: int
     durations: int
     median_duration: float | None
     versions: tuple[int, ...] = field(default=())
@@ -189,6 +190,7 @@ def figures(
         advisor_reached=outcomes.get(Outcome.ADVISOR_REACHED.value, 0),
         sms_sent=sms.get(Outcome.SMS_SENT.value, 0),
         sms_failed=sms.get(Outcome.SMS_FAILED.value, 0),
+        sms_capped=sms.get(Outcome.SMS_CAPPED.value, 0),
         durations=len(durations),
         median_duration=statistics.median(durations) if durations else None,
         versions=versions,

@@ -10,7 +10,7 @@ from typing import Any
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and goes into the JSON.
 STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
-TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+TEXT = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 # Libraries whose INFO lines say nothing the team needs (Alembic announces its dialect on each check).
 QUIET = ("alembic",)
 
@@ -37,20 +37,25 @@ def formatter(kind: str) -> logging.Formatter:
     return JsonFormatter() if kind == "json" else logging.Formatter(TEXT)
 
 
-def dict_config(kind: str) -> dict[str, Any]:
-    """A `logging.config.dictConfig` mapping: everything, gunicorn's own logs too, to stderr at INFO."""
+def gunicorn_logging(kind: str) -> dict[str, Any]:
+    """gunicorn's `logconfig_dict`: its error log and the app's lines on stderr, as text or JSON;
+    its access log (which gunicorn.conf.py formats without query strings) on stdout."""
+    generic = {"()": formatter, "kind": kind}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"ivr": {"()": formatter, "kind": kind}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "ivr", "stream": sys.stderr}},
-        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "root": {"level": "WARNING", "handlers": ["error_console"]},
         "loggers": {
-            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-            # The app's own request line replaces it; an access log would print the call's state.
-            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["access_console"], "propagate": False},
+            "ivr": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
             **{name: {"level": "WARNING"} for name in QUIET},
         },
+        "handlers": {
+            "error_console": {"class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stderr"},
+            "access_console": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},
+        },
+        "formatters": {"generic": generic, "access": {"format": "%(message)s"}},
     }
 
 

@@ -14,7 +14,8 @@ from ivr.journal.events import STARTS, Event, Outcome
 
 # Webhooks answer in milliseconds; Twilio gives up at 15 s.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0)
-SMS = {Outcome.SMS_SENT.value: "sent", Outcome.SMS_FAILED.value: "refused"}
+SMS = {Outcome.SMS_SENT.value: "sent", Outcome.SMS_FAILED.value: "refused",
+       Outcome.SMS_CAPPED.value: "capped"}
 
 
 def multiprocess_mode() -> bool:
@@ -33,7 +34,9 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.sms = Counter("ivr_sms", "Result SMS, sent or refused", ["result"], registry=self.registry)
+        self.sms = Counter(
+            "ivr_sms", "Result SMS, sent, refused or over the daily cap", ["result"], registry=self.registry
+        )
         self.journal_errors = Counter(
             "ivr_journal_errors",
             "Journal trouble: failed writes, and events lost",
