@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -484,3 +485,41 @@ def test_a_client_sending_requests_back_to_back_does_not_hold_up_another_caller(
     assert answer.startswith(b"HTTP/1.1 200")
     assert answered < BACK_TO_BACK // 4, f"{answered} of the first client's requests were answered first"
 
+
+def test_a_journal_database_that_hangs_does_not_hold_up_the_callers_of_a_gevent_worker(tmp_path, content):
+    # SQLite waits up to 3 s for a lock inside its C code. Were the journal's writer a plain greenlet,
+    # each attempt would freeze its whole gevent worker, every caller on it included.
+    port = free_port()
+    path = tmp_path / "journal.sqlite3"
+    env = {name: "" for name in ENVIRONMENT}
+    env.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", IVR_SECRET=SECRET,
+               IVR_DATABASE_URL=f"sqlite:///{path}", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    with Gunicorn(port, 1, env, tmp_path) as server:
+        transport = Counting(http_transport(timeout=15))
+        first = crowd(server, content, transport, seed=6)[:1]
+        run_all(first)
+        # The journal is made and written once before the database hangs.
+        journal_complete(f"sqlite:///{path}", transport.sent)
+        lock = sqlite3.connect(path, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        waits: list[float] = []
+        try:
+            phone = Phone(transport, base_url=server.url, auth_token=AUTH_TOKEN, call_sid="CA" + "7" * 32)
+            phone.dial()
+            ended = time.monotonic() + 7.0  # two of the writer's attempts, each stuck 3 s in SQLite
+            while time.monotonic() < ended:
+                for key in "1*":  # an answer, then back: the call goes on for as long as we like
+                    began = time.monotonic()
+                    phone.press(key)
+                    waits.append(time.monotonic() - began)
+                time.sleep(0.05)
+            assert phone.waiting
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        phone.hang_up(9)
+        server.stop()
+        rows = journal_complete(f"sqlite:///{path}", transport.sent, timeout=5)
+    assert max(waits) < 1.0, f"a request waited {max(waits):.2f} s behind the journal"
+    assert len(waits) > 50
+    assert len(rows) == transport.sent

@@ -1,5 +1,9 @@
 """The journal's writer: events wait in memory and a thread writes them in batches.
 
+The thread starts in the process that records (gunicorn forks its workers after building the app,
+and a thread does not survive a fork); under gevent it is a greenlet that hands each batch to a
+real thread, so the database never holds up the requests of its worker.
+
 A call never waits for the database. While the database is down or slow, events wait (up to
 `capacity`) and are written once it answers again; beyond that, or at shutdown with the database
 still down, they are dropped, counted and logged.
@@ -12,6 +16,7 @@ import collections
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -118,6 +123,7 @@ class Writer:
         atexit.register(self.close)
 
     def _run(self) -> None:
+        offload = _offload()
         delay, retry = self.interval, RETRY_FIRST
         while not self._stop:
             self._wake.wait(delay)
@@ -125,14 +131,14 @@ class Writer:
             if self._queue or self._pending:
                 # One batch per wake: under load, events gather for a whole interval and a
                 # transaction's fixed cost is shared by many; only a backlog is written at once.
-                if self._write_batch():
+                if offload(self._write_batch):
                     delay, retry = (0 if len(self._queue) >= BATCH else self.interval), RETRY_FIRST
                 else:
                     delay, retry = retry, min(retry * 2, RETRY_MAX)
             with self._idle:
                 self._idle.notify_all()
             if self._ready and time.monotonic() >= self._next_purge:
-                self._purge()
+                offload(self._purge)
 
     def _write_batch(self) -> bool:
         if not self._pending:
@@ -195,6 +201,19 @@ class Writer:
         if moment - self._loss_logged >= LOSS_LOG_EVERY or reason != "queue full":
             self._loss_logged = moment
             log.error("journal: %d events lost (%s); %d lost since start", count, reason, self.lost)
+
+
+def _offload() -> Callable[[Callable[[], bool | None]], bool | None]:
+    """How the writer runs its database work: at once in its own thread, or, where gevent has made
+    threads greenlets (gunicorn.conf.py), in gevent's pool of real threads."""
+    # A greenlet that waits inside SQLite (a busy lock, a slow disk) or builds a batch of thousands of
+    # rows holds the whole worker: every request on it would wait. In a real thread it holds nobody.
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        import gevent
+
+        return gevent.get_hub().threadpool.apply
+    return lambda work: work()
 
 
 def purge(engine: Engine, retention: timedelta) -> int:
