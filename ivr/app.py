@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
+from sqlalchemy import Engine
 
 from ivr.admin.views import Dashboard, admin
 from ivr.assistant import Assistant, CallNames
@@ -26,6 +27,7 @@ from ivr.journal.recorder import Journal
 from ivr.journal.writer import Writer
 from ivr.observe import logs
 from ivr.observe.metrics import Metrics
+from ivr.sms.outbox import Outbox
 from ivr.sms.postbox import Postbox, SendNow
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
@@ -64,8 +66,9 @@ def create_app(
     # Rendered once: what a failed request answers, here or through Twilio's fallback URL.
     fallback = renderer.fallback()
     metrics = Metrics()
-    engine = make_engine(database_url(settings)) if settings.journal else None
-    writer = Writer(engine, settings.retention_days, metrics.journal_trouble) if engine is not None else None
+    # The journal's database holds the SMS outbox too: its limits must hold across workers.
+    engine = make_engine(database_url(settings)) if settings.journal or settings.sms_configured else None
+    writer = Writer(engine, settings.retention_days, metrics.journal_trouble) if settings.journal else None
     journal = Journal(content.flow, metrics, writer)
     advisor = Advisor(configured=bool(settings.helpline_number))
     # What each question costs the caller in seconds, from its prompt: the planner minimises their sum.
@@ -80,7 +83,7 @@ def create_app(
         tokens=Tokens(content.flow, keys),
         journal=journal,
         names=CallNames(keys[0]),
-        sms=_postbox(settings, sms_sender),
+        sms=_postbox(settings, sms_sender, engine, keys, metrics),
         schedule=settings.schedule,
         **({"clock": clock} if clock else {}),
     )
@@ -147,8 +150,12 @@ def _log_requests(app: Flask, metrics: Metrics) -> None:
         return response
 
 
-def _postbox(settings: Settings, sender: Sender | None) -> Postbox | None:
-    """Where the result SMS goes: the sender given (the terminal's fake), or Twilio's REST API."""
+def _postbox(
+    settings: Settings, sender: Sender | None, engine: Engine | None, keys: tuple[str, ...], metrics: Metrics
+) -> Postbox | None:
+    """Where the result SMS goes: the sender given (the terminal's fake), or the outbox to Twilio."""
     if sender is not None:
         return SendNow(sender)
-    return SendNow(TwilioSender(settings)) if settings.sms_configured else None
+    if not settings.sms_configured or engine is None:
+        return None
+    return Outbox(engine, TwilioSender(settings).attempt, keys, settings.sms_daily_cap, metrics.delivery)

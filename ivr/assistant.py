@@ -125,6 +125,13 @@ class Assistant:
             reply = call.restart()
             self.journal.note(party.ref, Webhook.STEP, reply=reply)
             return reply
+        at_result = state.phase is Phase.RESULT and state.sms_sent
+        if at_result and self.sms is not None and self.sms.failed(party.ref):
+            # The SMS the caller was told is on its way did not leave: say so, once, at the result.
+            reply = call.after_text(state, SmsFate.FAILED)
+            # The journal has this SMS already (queued); what became of it is counted in ivr_sms_delivery.
+            self.journal.note(party.ref, Webhook.STEP, state, None, reply)
+            return reply
         intent = self._intent(state.phase, heard)
         log.debug("call %s: %s at %s %s", party.ref, intent.value, state.phase.name, state.question or "")
         reply, sms = self._carry_out(party, call, call.handle(state, intent))

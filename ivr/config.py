@@ -48,6 +48,7 @@ ENVIRONMENT = {
     "IVR_RETENTION_DAYS": "retention_days",
     "IVR_ADMIN_PASSWORD": "admin_password",
     "IVR_LOG_FORMAT": "log_format",
+    "IVR_SMS_DAILY_CAP": "sms_daily_cap",
 }
 
 # Settings whose values never appear in a message: keys, passwords, URLs that may hold a password.
@@ -97,6 +98,8 @@ class Settings(BaseModel):
     retention_days: int = Field(default=365, ge=1, le=3650)
     admin_password: str = Field(default="", repr=False)
     log_format: Literal["text", "json"] = "text"
+    # Result SMS one destination may receive per day (Paris time), whatever the calls.
+    sms_daily_cap: int = Field(default=1, ge=1, le=10)
 
     @field_validator("account_sid", "messaging_service_sid")
     @classmethod

@@ -73,6 +73,8 @@ def app(config):
     app = create_app(config)
     yield app
     app.extensions["ivr"].assistant.journal.close()
+    if hasattr(app.extensions["ivr"].assistant.sms, "close"):
+        app.extensions["ivr"].assistant.sms.close()
 
 
 @pytest.fixture

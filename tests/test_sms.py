@@ -5,23 +5,31 @@ from __future__ import annotations
 
 import base64
 import logging
+import secrets
 import shutil
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 import requests
 import responses
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
 from ivr.cli import main
 from ivr.config import ROOT
+from ivr.db.tables import sms_outbox
 from ivr.engine.reply import line
 from ivr.engine.state import CallState, Phase
 from ivr.errors import ConfigError, ContentError
+from ivr.journal.events import now
+from ivr.phone import Phone, flask_transport
 from ivr.prompts import load_catalog
 from ivr.sms.message import MAX_SEGMENTS, longest
+from ivr.sms.outbox import Outbox
 from ivr.sms.segments import Length, measure
 from tests.conftest import AUTH_TOKEN, FLOWS, SEED, flow_ids, spoken
 
@@ -34,6 +42,7 @@ CATALOG = load_catalog(ROOT / "prompts" / "fr")
 OFFER = CATALOG.render(line("sms.offer"))
 SENT = CATALOG.render(line("sms.on_its_way"))
 FAILED = CATALOG.render(line("sms.failed"))
+CAPPED = CATALOG.render(line("sms.capped"))
 GOODBYE = CATALOG.render(line("goodbye"))
 # Every provider decided: impots and ameli usable (ameli has a caution), the others not.
 IMPOTS_AND_AMELI = "nir=1&nf=1&rfr=1&nal=1&vitale=1&rib=1&cni=0&orange=0&msa=0"
@@ -48,10 +57,40 @@ def config(config):
     return {**config, "IVR_FLOW": str(SEED)}
 
 
+@pytest.fixture(autouse=True)
+def outbox_of_its_own(config, tmp_path):
+    """Each test its own outbox: the daily cap of one test's number must not reach the next test."""
+    config["IVR_DATABASE_URL"] = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+
+
 @pytest.fixture
 def sms(config):
     config.update({"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "SMS_FROM": SMS_FROM})
     return config
+
+
+def deliver(app) -> int:
+    """One turn of the outbox's delivery loop, as a worker runs it every second."""
+    outbox = app.extensions["ivr"].assistant.sms
+    return outbox.deliver() if isinstance(outbox, Outbox) else 0
+
+
+@pytest.fixture
+def phone(app, monkeypatch):
+    """Phones whose every request is followed by one turn of the delivery loop (here, not in a thread)."""
+    monkeypatch.setattr(Outbox, "running", lambda self: None)
+
+    def make(**options) -> Phone:
+        transport = flask_transport(app.test_client())
+
+        def then_deliver(url, form, headers):
+            answer = transport(url, form, headers)
+            deliver(app)
+            return answer
+
+        return Phone(then_deliver, auth_token=AUTH_TOKEN, **options)
+
+    return make
 
 
 @pytest.fixture
@@ -67,7 +106,8 @@ def accepted(api) -> None:
 
 
 def at_result(phone, query: str = IMPOTS_AND_AMELI, caller: str = MOBILE):
-    line = phone(caller=caller)
+    # Each call its own CallSid, as Twilio gives.
+    line = phone(caller=caller, call_sid="CA" + secrets.token_hex(16))
     line.dial(f"/voice/transfer?{query}")
     return line
 
@@ -256,30 +296,47 @@ def _twilio_error(code: int, status: int) -> dict:
     }
 
 
+# (failure, tries: how many times it is tried, told: whether the caller then hears it failed)
 FAILURES = {
-    "21211 invalid number": {"status": 400, "json": _twilio_error(21211, 400)},
-    "21612 unreachable": {"status": 400, "json": _twilio_error(21612, 400)},
-    "HTTP 500": {"status": 500, "body": "Internal Server Error"},
-    "HTTP 503": {"status": 503, "json": _twilio_error(20503, 503)},
-    "connect timeout": {"body": requests.exceptions.ConnectTimeout("connect timed out")},
-    "read timeout": {"body": requests.exceptions.ReadTimeout("read timed out")},
-    "connection refused": {"body": requests.exceptions.ConnectionError("connection refused")},
-    "HTTP 200 not JSON": {"status": 200, "body": "<html><body>Gateway page</body></html>"},
-    "HTTP 201 truncated JSON": {"status": 201, "body": '{"sid": "SM0000'},
+    "21211 invalid number": ({"status": 400, "json": _twilio_error(21211, 400)}, 1, True),
+    "21612 unreachable": ({"status": 400, "json": _twilio_error(21612, 400)}, 1, True),
+    "HTTP 500": ({"status": 500, "body": "Internal Server Error"}, 2, True),
+    "HTTP 503": ({"status": 503, "json": _twilio_error(20503, 503)}, 2, True),
+    "connect timeout": ({"body": requests.exceptions.ConnectTimeout("connect timed out")}, 2, True),
+    # No clear answer: the message may have left, so it is neither tried again nor called failed.
+    "read timeout": ({"body": requests.exceptions.ReadTimeout("read timed out")}, 1, False),
+    "connection dropped": ({"body": requests.exceptions.ConnectionError("connection reset")}, 1, False),
+    "HTTP 200 not JSON": ({"status": 200, "body": "<html><body>Gateway page</body></html>"}, 1, False),
+    "HTTP 201 truncated JSON": ({"status": 201, "body": '{"sid": "SM0000'}, 1, False),
 }
 
 
-@pytest.mark.parametrize("failure", FAILURES.values(), ids=FAILURES.keys())
-def test_when_twilio_fails_the_caller_is_told_and_stays_at_the_result(sms, phone, twilio_api, caplog,
-                                                                       failure):
+def later(app, seconds: int = 60) -> None:
+    """Move the outbox's clock on, past the wait before a second try."""
+    outbox = app.extensions["ivr"].assistant.sms
+    outbox.clock = lambda: now() + timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(("failure", "tries", "told"), FAILURES.values(), ids=FAILURES.keys())
+def test_when_twilio_fails_it_is_caught_counted_tried_at_most_twice_and_the_caller_told_if_known(
+    sms, app, phone, twilio_api, caplog, failure, tries, told
+):
     caplog.set_level(logging.DEBUG)
     twilio_api.add(responses.POST, MESSAGES, **failure)
     line = at_result(phone)
     line.press("2")
-    assert len(twilio_api.calls) == 1
-    assert spoken(line).startswith(FAILED)
-    assert line.waiting and OFFER in spoken(line)
+    # The webhook only queued it: the caller hears it is on its way.
+    assert spoken(line).startswith(SENT)
+    later(app)
+    deliver(app)
+    later(app, 120)
+    deliver(app)
+    assert len(twilio_api.calls) == tries
     line.press("1")
+    if told:
+        assert spoken(line).startswith(FAILED)
+        assert line.waiting and OFFER not in spoken(line)
+        line.press("1")
     assert BOTH in spoken(line)
     assert "SMS" in caplog.text and "612345678" not in caplog.text
     if "json" in failure:
@@ -289,13 +346,111 @@ def test_when_twilio_fails_the_caller_is_told_and_stays_at_the_result(sms, phone
 def test_a_2xx_answer_from_twilio_that_is_not_json_is_caught_and_counted(sms, app, phone, twilio_api, caplog):
     caplog.set_level(logging.WARNING)
     twilio_api.add(responses.POST, MESSAGES, status=200, body="<html>Gateway page</html>")
-    for _ in range(2):
-        line = at_result(phone)
+    for caller in (MOBILE, "+33712345678"):
+        line = at_result(phone, caller=caller)
         line.press("2")
-        assert spoken(line).startswith(FAILED)
-    assert app.extensions["ivr"].assistant.sms.sender.failures["not-json"] == 2
+        assert spoken(line).startswith(SENT)
+    metrics = app.extensions["ivr.dashboard"].metrics
+    assert metrics.sms_delivery.labels("unconfirmed")._value.get() == 2
     assert "not JSON" in caplog.text and "not-json failure 2 since start" in caplog.text
     assert "612345678" not in caplog.text
+
+
+# Off the request path and limited where it counts (issue 11, rows 3 and 4)
+
+
+def test_row_3_a_slow_twilio_api_does_not_hold_the_webhook_and_a_try_has_a_wall_clock_deadline(
+    sms, app, client, twilio_api, caplog
+):
+    def slow(request):
+        time.sleep(3)
+        return 201, {}, '{"sid": "SM00000000000000000000000000000000", "status": "queued"}'
+
+    twilio_api.add_callback(responses.POST, MESSAGES, callback=slow)
+    outbox = app.extensions["ivr"].assistant.sms
+    outbox.deadline = 0.5
+    began = time.monotonic()
+    response = step_at_result(client, app, "CA" + "4" * 32, MOBILE)
+    assert time.monotonic() - began < 0.5
+    assert response.status_code == 200 and SENT in response.get_data(as_text=True)
+    began = time.monotonic()
+    assert deliver(app) == 1
+    assert time.monotonic() - began < 1.0
+    assert app.extensions["ivr.dashboard"].metrics.sms_delivery.labels("deadline")._value.get() == 1
+    assert "not confirmed within" in caplog.text
+
+
+def test_row_4_a_spoofed_caller_id_repeated_5_calls_gets_1_sms_a_day(sms, app, phone, twilio_api):
+    accepted(twilio_api)
+    heard = []
+    for _ in range(5):
+        line = at_result(phone)
+        line.press("2")
+        heard.append(spoken(line))
+    assert len(twilio_api.calls) == 1
+    assert heard[0].startswith(SENT)
+    assert all(h.startswith(CAPPED) for h in heard[1:])
+
+
+def test_row_4_the_daily_cap_holds_in_the_shared_database_for_every_worker(
+    sms, config, twilio_api, database_url
+):
+    # Two servers (two workers, or two instances) on one database: the cap is the database's.
+    config["IVR_DATABASE_URL"] = database_url
+    accepted(twilio_api)
+    apps = [create_app(config), create_app(config)]
+    try:
+        answers = [step_at_result(a.test_client(), a, f"CA{n:032d}", MOBILE).get_data(as_text=True)
+                   for n, a in enumerate(apps * 2)]
+        for one in apps:
+            deliver(one)
+    finally:
+        for one in apps:
+            one.extensions["ivr"].assistant.journal.close()
+    assert len(twilio_api.calls) == 1
+    assert sum(SENT in a for a in answers) == 1 and sum(CAPPED in a for a in answers) == 3
+
+
+def test_row_4_an_exact_replay_of_one_signed_request_sends_one_sms(sms, app, client, twilio_api):
+    accepted(twilio_api)
+    sid = "CA" + "5" * 32
+    state = CallState(Phase.RESULT, (("nir", True), ("affiliation_msa", True)))
+    path = f"/voice/step?s={app.extensions['ivr'].assistant.tokens.seal(state, sid)}"
+    form = {"CallSid": sid, "From": MOBILE, "To": "+33900000000", "Digits": "2"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
+    answers = [client.post(path, data=form, headers={"X-Twilio-Signature": signature}) for _ in range(3)]
+    deliver(app)
+    answers.append(client.post(path, data=form, headers={"X-Twilio-Signature": signature}))
+    deliver(app)
+    assert len(twilio_api.calls) == 1
+    assert all(SENT in a.get_data(as_text=True) for a in answers)
+
+
+def test_the_outbox_never_holds_the_number_in_clear(sms, app, phone, twilio_api, tmp_path):
+    twilio_api.add(responses.POST, MESSAGES, status=503, json=_twilio_error(20503, 503))
+    at_result(phone).press("2")
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("ivr.sqlite3*"))
+    assert stored and b"612345678" not in stored and b"impots.gouv.fr" not in stored
+    engine = app.extensions["ivr"].assistant.sms.engine
+    with engine.connect() as connection:
+        row = connection.execute(select(sms_outbox)).one()
+    assert row.destination == app.extensions["ivr"].assistant.sms.destination(MOBILE)
+    assert row.status == "queued" and row.sealed
+    later(app)
+    deliver(app)
+    with engine.connect() as connection:
+        row = connection.execute(select(sms_outbox)).one()
+    # Settled: nothing left to open, even with the secret.
+    assert row.status == "failed" and row.sealed is None
+
+
+def step_at_result(client, app, sid: str, caller: str):
+    """Press 2 at the result of a call, signed as Twilio signs it: the webhook's answer."""
+    state = CallState(Phase.RESULT, (("nir", True), ("affiliation_msa", True)))
+    path = f"/voice/step?s={app.extensions['ivr'].assistant.tokens.seal(state, sid)}"
+    form = {"CallSid": sid, "From": caller, "To": "+33900000000", "Digits": "2"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
 
 # At most 3 SMS, counted as Twilio bills them
@@ -428,4 +583,5 @@ def test_on_a_call_placed_to_the_person_the_sms_goes_to_the_called_number(sms, c
             "Digits": "2"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
     client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+    deliver(app)
     assert form_of(twilio_api.calls[0])["To"] == MOBILE

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_name)s",
         "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
     }
 )
 
@@ -32,4 +46,30 @@ journal_events = Table(
     Column("outcome", String(30)),
     Column("duration", Integer),
     Index(None, "at"),
+)
+
+# The result SMS of each call, from the webhook that asks for it to Twilio's answer (ivr/sms/outbox.py).
+# At most one per call (`call` unique) and `cap` per destination and day (`slot` < cap, unique with
+# them), enforced by the database, so it holds across workers and instances. The destination is an
+# HMAC of the number under IVR_SECRET; the number itself travels sealed with the message, and is
+# erased once the message is settled.
+sms_outbox = Table(
+    "sms_outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("call", String(32), nullable=False),
+    Column("destination", String(64), nullable=False),
+    Column("day", Date(), nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("sealed", LargeBinary()),
+    Column("status", String(12), nullable=False),
+    Column("tries", Integer, nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+    Column("next_at", DateTime(), nullable=False),
+    Column("settled_at", DateTime()),
+    # Whether the caller heard that it failed (once, at their next step at the result).
+    Column("told", Boolean(), nullable=False),
+    UniqueConstraint("call", name="uq_sms_outbox_call"),
+    UniqueConstraint("destination", "day", "slot", name="uq_sms_outbox_destination"),
+    Index("ix_sms_outbox_status", "status", "next_at"),
 )

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 import psycopg
 from sqlalchemy import Connection, Engine, delete
@@ -41,6 +42,8 @@ RETRY_FIRST, RETRY_MAX = 0.5, 5.0
 PURGE_EVERY = 3600.0
 # Lost events are logged at most this often, with the count so far.
 LOSS_LOG_EVERY = 10.0
+
+T = TypeVar("T")
 
 # Told of trouble: ("write_failed", 1) for each failed attempt, ("lost", n) for events dropped.
 Report = Callable[[str, int], None]
@@ -123,7 +126,7 @@ class Writer:
         atexit.register(self.close)
 
     def _run(self) -> None:
-        offload = _offload()
+        offload = runner()
         delay, retry = self.interval, RETRY_FIRST
         while not self._stop:
             self._wake.wait(delay)
@@ -203,7 +206,12 @@ class Writer:
             log.error("journal: %d events lost (%s); %d lost since start", count, reason, self.lost)
 
 
-def _offload() -> Callable[[Callable[[], bool | None]], bool | None]:
+def offload(work: Callable[[], T]) -> T:
+    """Run `work` (database calls) where it holds up no request: see `runner`."""
+    return runner()(work)
+
+
+def runner() -> Callable[[Callable[[], T]], T]:
     """How the writer runs its database work: at once in its own thread, or, where gevent has made
     threads greenlets (gunicorn.conf.py), in gevent's pool of real threads."""
     # A greenlet that waits inside SQLite (a busy lock, a slow disk) or builds a batch of thousands of

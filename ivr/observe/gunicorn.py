@@ -38,7 +38,10 @@ def worker_gone(pid: int) -> None:
 
 
 def close_app(app: Any) -> None:
-    """Write the journal events this process still holds, then stop its writer."""
+    """Write the journal events this process still holds, then stop its writer and SMS loop."""
     journal = getattr(app, "extensions", {}).get("ivr.journal")
     if journal is not None:
         journal.close()
+    service = getattr(app, "extensions", {}).get("ivr")
+    if service is not None and hasattr(service.assistant.sms, "close"):
+        service.assistant.sms.close()

@@ -37,6 +37,12 @@ class Metrics:
         self.sms = Counter(
             "ivr_sms", "Result SMS, sent, refused or over the daily cap", ["result"], registry=self.registry
         )
+        self.sms_delivery = Counter(
+            "ivr_sms_delivery",
+            "The SMS outbox: tries sent, failed, unconfirmed, past the deadline, retried, expired…",
+            ["result"],
+            registry=self.registry,
+        )
         self.journal_errors = Counter(
             "ivr_journal_errors",
             "Journal trouble: failed writes, and events lost",
@@ -59,6 +65,9 @@ class Metrics:
             self.sms.labels(SMS[event.outcome]).inc()
         elif event.outcome:
             self.outcomes.labels(event.outcome).inc()
+
+    def delivery(self, result: str) -> None:
+        self.sms_delivery.labels(result).inc()
 
     def journal_trouble(self, kind: str, count: int) -> None:
         if count:

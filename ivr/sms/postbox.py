@@ -15,6 +15,9 @@ class Postbox(Protocol):
     def running(self) -> None:
         """Make sure whatever delivers the messages runs in this process."""
 
+    def failed(self, call: str) -> bool:
+        """Whether the call's SMS is known not to have left, and the caller has not been told yet."""
+
 
 class SendNow:
     """Sends at once, inside the request, and tells how it went: the terminal's local fake."""
@@ -27,3 +30,7 @@ class SendNow:
 
     def running(self) -> None:
         """Nothing runs apart: the message leaves in `enqueue`."""
+
+    def failed(self, call: str) -> bool:
+        """Never: `enqueue` already told the caller how it went."""
+        return False
