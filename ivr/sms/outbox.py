@@ -193,7 +193,7 @@ class Outbox:
     # The delivery side: a loop in each worker, off the request path.
 
     def _run(self) -> None:
-        tidy_at = 0.0
+        tidy_at, down = 0.0, False
         while not self._stop:
             tried = 0
             try:
@@ -202,8 +202,19 @@ class Outbox:
                     offload(self.settle_old)
                 tried = self.deliver()
             except (SQLAlchemyError, OSError) as error:
-                log.warning("SMS outbox unreachable (%s); trying again", type(error).__name__)
+                # Logged once per outage, counted at every turn.
+                if not down:
+                    log.warning("SMS outbox unreachable (%s); trying again each second", type(error).__name__)
+                down = True
                 self._report("outbox_unreachable")
+            except Exception:
+                # The loop must outlive any surprise: the messages of every later call depend on it.
+                log.exception("SMS outbox: unexpected error; trying again")
+                self._report("error")
+            else:
+                if down:
+                    log.warning("SMS outbox reachable again")
+                down = False
             if not tried:
                 time.sleep(INTERVAL)
 
