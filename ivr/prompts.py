@@ -14,6 +14,8 @@ from ivr.engine.reply import Line, Param, PhoneNumber
 from ivr.errors import ContentError
 
 VOCABULARY_FILE = "understand.yaml"
+# Number words understood in a spoken postcode, by value (ivr/places/heard.py).
+NUMBER_WORDS_FILE = "understand-numbers.yaml"
 LIST_KEYS = ("list.separator", "list.last")
 # Words for 0 to 99, to speak phone numbers in pairs of digits.
 NUMBER_KEYS = tuple(f"number.{n}" for n in range(100))
@@ -26,6 +28,7 @@ class Catalog:
     texts: Mapping[str, str]
     sources: Mapping[str, str]
     vocabulary: Mapping[str, tuple[str, ...]]
+    number_words: Mapping[str, tuple[str, ...]]
 
     def render(self, item: Line) -> str:
         """The sentence a Line stands for, placeholders filled in."""
@@ -80,10 +83,14 @@ def load_catalog(folder: str | Path) -> Catalog:
     texts: dict[str, str] = {}
     sources: dict[str, str] = {}
     vocabulary: dict[str, tuple[str, ...]] = {}
+    number_words: dict[str, tuple[str, ...]] = {}
     for path in files:
         data = _read(path)
         if path.name == VOCABULARY_FILE:
             vocabulary = _words(path, data)
+            continue
+        if path.name == NUMBER_WORDS_FILE:
+            number_words = _words(path, data)
             continue
         for key, text in _flatten(path, data, ""):
             if key in texts:
@@ -94,7 +101,7 @@ def load_catalog(folder: str | Path) -> Catalog:
                 raise ContentError(path, key, f"a template with balanced braces ({exc})") from exc
             texts[key] = text
             sources[key] = str(path)
-    catalog = Catalog(texts, sources, vocabulary)
+    catalog = Catalog(texts, sources, vocabulary, number_words)
     catalog.require({key: frozenset() for key in (*LIST_KEYS, *NUMBER_KEYS)}, str(folder))
     return catalog
 
