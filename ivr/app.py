@@ -14,6 +14,7 @@ from ivr.content import load_content
 from ivr.engine.call import Call
 from ivr.engine.intents import Understanding
 from ivr.engine.planner import FewestQuestions
+from ivr.places.service import load_places
 from ivr.sms.sender import Sender, TwilioSender
 from ivr.web.documents import Documents
 from ivr.web.security import SignatureCheck
@@ -30,6 +31,8 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
     """
     settings = load_settings(config)
     content = load_content(settings.flow, settings.prompts)
+    # Loaded now so a broken data file stops start-up; the call offers it in phase 2 of issue 9.
+    places = load_places(settings.places_data, content.catalog, settings.prompts)
     app = Flask(__name__)
     if not settings.auth_token:
         log.warning(
@@ -52,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None, sms_sender: Sender | Non
         documents=Documents(renderer),
         fallback=fallback,
     )
+    app.extensions["ivr.places"] = places
     app.config["IVR_SETTINGS"] = settings
     app.register_blueprint(voice)
 

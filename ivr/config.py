@@ -28,6 +28,7 @@ ENVIRONMENT = {
     "PUBLIC_BASE_URL": "public_base_url",
     "IVR_FLOW": "flow",
     "IVR_PROMPTS": "prompts",
+    "IVR_PLACES_DATA": "places_data",
     "IVR_VOICE": "voice",
     "IVR_SPEECH_RATE": "speech_rate",
     "IVR_SPEECH_MIN_CONFIDENCE": "min_confidence",
@@ -55,6 +56,7 @@ class Settings(BaseModel):
     public_base_url: str = ""
     flow: Path = Path("flows/franceconnect-seed.yaml")
     prompts: Path = Path("prompts/fr")
+    places_data: Path = Path("data")
     voice: str = "Polly.Lea-Neural"
     speech_rate: str = ""
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -107,7 +109,7 @@ class Settings(BaseModel):
         """Whether results can be sent by SMS through Twilio's REST API."""
         return bool(self.account_sid and self.auth_token and (self.sms_from or self.messaging_service_sid))
 
-    @field_validator("flow", "prompts")
+    @field_validator("flow", "prompts", "places_data")
     @classmethod
     def _from_root(cls, path: Path) -> Path:
         # A relative path means the working directory when it exists there, else the project's.
