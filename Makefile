@@ -25,5 +25,6 @@ lint: setup
 test: setup lint check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Local use (IVR_LOCAL=1): signatures checked only if TWILIO_AUTH_TOKEN is set, loopback only.
 serve: setup
-	PORT=$${PORT:-8000} $(BIN)/gunicorn --bind 127.0.0.1:$${PORT:-8000} --workers 3 "ivr.app:create_app()"
+	IVR_LOCAL=1 $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000} "ivr.app:create_app()"

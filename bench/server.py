@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +28,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def procfile_command(port: int, workers: int, app: str = OUR_APP) -> list[str]:
-    """The Procfile's `web:` command, bound to loopback, with this app spec and worker count."""
+def procfile_command(port: int, workers: int, app: str = OUR_APP, extra: Sequence[str] = ()) -> list[str]:
+    """The Procfile's `web:` command (gunicorn.conf.py's settings), on loopback, with this app spec
+    and worker count; `extra` options come last, so they win over the configuration file."""
     text = (ROOT / "Procfile").read_text(encoding="utf-8")
     web = next(line for line in text.splitlines() if line.startswith("web:"))
     values = {"PORT": str(port), "WEB_CONCURRENCY": str(workers)}
@@ -39,21 +40,20 @@ def procfile_command(port: int, workers: int, app: str = OUR_APP) -> list[str]:
         return values.get(name) or os.environ.get(name) or found["default"] or ""
 
     command = [VARIABLE.sub(expand, word) for word in shlex.split(web.removeprefix("web:"))]
-    command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
     if ":" not in command[-1]:
         raise ValueError(f"the Procfile's web command should end with the app spec: {web}")
-    command[-1] = app
     # The venv's gunicorn, whatever PATH says.
     command[0] = str(Path(sys.executable).with_name(command[0]))
-    return command
+    options = ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), *extra]
+    return [*command[:-1], *options, app]
 
 
 class Gunicorn:
     """One gunicorn master with its workers; `start` waits until every worker has booted."""
 
     def __init__(self, port: int, workers: int, env: Mapping[str, str], logs: Path,
-                 app: str = OUR_APP) -> None:
-        self.port, self.workers, self.app = port, workers, app
+                 app: str = OUR_APP, extra: Sequence[str] = ()) -> None:
+        self.port, self.workers, self.app, self.extra = port, workers, app, tuple(extra)
         self.env = {**os.environ, **env, "PORT": str(port)}
         self.logs = logs
         self.process: subprocess.Popen | None = None
@@ -63,12 +63,16 @@ class Gunicorn:
     def error_log(self) -> Path:
         return self.logs / f"gunicorn-{self.port}.err"
 
+    @property
+    def access_log(self) -> Path:
+        return self.logs / f"gunicorn-{self.port}.out"
+
     def start(self, timeout: float = 30.0) -> Gunicorn:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.error_log.write_text("")
-        with open(self.logs / f"gunicorn-{self.port}.out", "ab") as out, open(self.error_log, "ab") as err:
+        with open(self.access_log, "ab") as out, open(self.error_log, "ab") as err:
             self.process = subprocess.Popen(
-                procfile_command(self.port, self.workers, self.app),
+                procfile_command(self.port, self.workers, self.app, self.extra),
                 cwd=ROOT, env=self.env, stdout=out, stderr=err,
             )
         deadline = time.monotonic() + timeout

@@ -1,12 +1,15 @@
 """Webhook throughput and latency: our server against fixed-TwiML Flask baselines, same run, same load.
 
-    python bench/webhook.py [--duration 5] [--connections 16] [--workers 3] [--rounds 5]
+    python bench/webhook.py [--duration 3] [--connections 16] [--workers 3] [--rounds 9]
 
-All run under gunicorn exactly as the Procfile says, on loopback, and receive the same requests,
-recorded from real calls and signed. Ours checks every signature and answers each step; the
-baseline answers one fixed document without reading the request; the signed baseline reads the
-form and checks the signature first. The load is `wrk` when installed, else a Python client.
-Prints each round, medians, and the median of the per-round ratios (rounds are paired in time).
+All run under gunicorn as the Procfile starts it (gunicorn.conf.py), on loopback, and receive the
+same requests, recorded from real calls and signed. Ours checks every signature and answers each
+step under the chosen worker model (gevent). The baselines answer one fixed document: without
+reading the request, or after reading the form and checking the signature (the signed baseline),
+both under gunicorn's sync workers as the Procfile ran them before; the signed baseline runs under
+gevent too, to tell the worker model's cost from our code's. The load is `wrk` when installed,
+else a Python client. Prints each round, medians, and the median of the per-round ratios (rounds
+are paired in time).
 """
 
 from __future__ import annotations
@@ -30,17 +33,20 @@ from pathlib import Path
 from calls import Posted, record_calls
 from server import OUR_APP, Gunicorn, free_port
 
-AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
+AUTH_TOKEN = "0123456789abcdef" * 2
+SECRET = "bench-state-token-secret-0123456789"
+SYNC = ("--worker-class", "sync")
+# name: (app spec, options over gunicorn.conf.py, label)
 APPS = {
-    "baseline": "bench.baseline_app:create_app()",
-    "signed": "bench.baseline_app:create_app(signed=True)",
-    "ours": OUR_APP,
+    "baseline": ("bench.baseline_app:create_app()", SYNC, "fixed TwiML, request unread, sync workers"),
+    "signed": ("bench.baseline_app:create_app(signed=True)", SYNC,
+               "fixed TwiML after form and signature check, sync workers"),
+    "signed-gevent": ("bench.baseline_app:create_app(signed=True)", (),
+                      "the signed baseline under gunicorn.conf.py (gevent)"),
+    "ours": (OUR_APP, (), "ivr.app:create_app(), signatures checked, gunicorn.conf.py (gevent)"),
 }
-LABELS = {
-    "baseline": "fixed TwiML, request unread",
-    "signed": "fixed TwiML after form and signature check",
-    "ours": "ivr.app:create_app(), signatures checked",
-}
+# (ours or a baseline, against): goals for throughput (at least) and p99 (at most).
+RATIOS = {("ours", "signed"): (0.9, 1.2), ("ours", "baseline"): None, ("signed-gevent", "signed"): None}
 
 
 @dataclass(frozen=True)
@@ -172,19 +178,22 @@ def main() -> int:
 
     ports = {name: free_port() for name in APPS}
     ours_url = f"http://127.0.0.1:{ports['ours']}"
-    requests = requests_from(record_calls(ours_url, AUTH_TOKEN))
+    requests = requests_from(record_calls(ours_url, AUTH_TOKEN, {"IVR_SECRET": SECRET}))
     tool = "wrk" if shutil.which("wrk") and not args.python else "python"
     print(f"{len(requests)} webhook requests recorded from real calls; load: {tool}, "
           f"{args.connections} connections, {args.rounds} rounds of {args.duration}s per server, "
           f"{args.workers} gunicorn workers, {os.cpu_count()} cores")
 
     # Every server checks signatures against our public URL, the one the requests were signed for.
-    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url}
+    env = {"IVR_LOCAL": "", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url,
+           "IVR_SECRET": SECRET}
     results: dict[str, list[Figures]] = {name: [] for name in APPS}
     with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
-        servers = {name: stack.enter_context(Gunicorn(ports[name], args.workers, env, folder, app=app))
-                   for name, app in APPS.items()}
+        servers = {
+            name: stack.enter_context(Gunicorn(ports[name], args.workers, env, folder, app=app, extra=extra))
+            for name, (app, extra, _) in APPS.items()
+        }
         for number in range(args.rounds):
             # Servers take turns in a rotating order, so a neighbour's burst hits each alike.
             names = list(APPS)[number % len(APPS):] + list(APPS)[:number % len(APPS)]
@@ -198,23 +207,26 @@ def main() -> int:
                 used = servers[name].cpu_seconds() - began
                 figures = replace(figures, cpu=used / (figures.rate * args.duration) * 1e6)
                 results[name].append(figures)
-                print(f"  round {number + 1} {name:9} {figures.rate:7.0f} req/s  p50 {figures.p50:6.2f} ms  "
+                print(f"  round {number + 1} {name:13} {figures.rate:7.0f} req/s  p50 {figures.p50:6.2f} ms  "
                       f"p99 {figures.p99:6.2f} ms  cpu {figures.cpu:4.0f} us/req  errors {figures.errors}")
 
     print("median over rounds:")
     for name, runs in results.items():
-        print(f"  {name:9} {statistics.median(f.rate for f in runs):7.0f} req/s  "
+        print(f"  {name:13} {statistics.median(f.rate for f in runs):7.0f} req/s  "
               f"p50 {statistics.median(f.p50 for f in runs):6.2f} ms  "
               f"p99 {statistics.median(f.p99 for f in runs):6.2f} ms  "
-              f"cpu {statistics.median(f.cpu for f in runs):4.0f} us/req  ({LABELS[name]})")
-    for other in ("baseline", "signed"):
-        pairs = list(zip(results["ours"], results[other], strict=True))
+              f"cpu {statistics.median(f.cpu for f in runs):4.0f} us/req  ({APPS[name][2]})")
+    for (one, other), goals in RATIOS.items():
+        pairs = list(zip(results[one], results[other], strict=True))
         rate = statistics.median(o.rate / b.rate for o, b in pairs)
         tail = statistics.median(o.p99 / b.p99 for o, b in pairs)
         cpu = statistics.median(b.cpu / o.cpu for o, b in pairs)
-        goal = "  (goals: >= 0.85, <= 1.5)" if other == "baseline" else ""
-        print(f"ours / {other}: throughput {rate:.2f}, p99 {tail:.2f}, "
-              f"requests per CPU second {cpu:.2f} (medians of per-round ratios){goal}")
+        verdict = ""
+        if goals:
+            met = rate >= goals[0] and tail <= goals[1]
+            verdict = f"  (goals: >= {goals[0]}, <= {goals[1]}: {'met' if met else 'NOT met'})"
+        print(f"{one} / {other}: throughput {rate:.2f}, p99 {tail:.2f}, "
+              f"requests per CPU second {cpu:.2f} (medians of per-round ratios){verdict}")
     errors = sum(f.errors for runs in results.values() for f in runs)
     if errors:
         print(f"ERRORS: {errors} failed or non-200 responses")

@@ -1,27 +1,30 @@
 """The application: one function per webhook, from what Twilio posted to the reply to speak.
 
-Each function reads the call's state, asks the engine, carries out the side effects (the SMS),
-and returns the engine's reply. Flask views only turn a request into these arguments and the
-reply into TwiML; nothing here knows about HTTP or TwiML.
+Each function reads the call's state, asks the engine, carries out the side effects (the SMS,
+handed to its postbox), and returns the engine's reply. Flask views only turn a request into
+these arguments and the reply into TwiML; nothing here knows about HTTP or TwiML.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
-from ivr.engine import summary, token
-from ivr.engine.call import Call
+from ivr.engine import summary
+from ivr.engine.call import Advisor, Call
 from ivr.engine.intents import Intent, Understanding, from_digits
-from ivr.engine.reply import Line, Reply, Text
+from ivr.engine.reply import Line, Reply, SmsFate, Text
 from ivr.engine.state import CallState, Phase
+from ivr.engine.token import Tokens
 from ivr.errors import TokenError
+from ivr.hours import PARIS, Schedule, when
 from ivr.known import known_answers
 from ivr.prompts import Catalog
 from ivr.sms.message import compose, french_mobile
-from ivr.sms.sender import Sender
+from ivr.sms.postbox import Postbox
 
 log = logging.getLogger("ivr.call")
 
@@ -67,11 +70,18 @@ class Assistant:
     call: Call
     catalog: Catalog
     understanding: Understanding
-    sms: Sender | None = None
+    tokens: Tokens
+    # Takes the result SMS the caller asks for; None: no SMS on this line.
+    sms: Postbox | None = None
+    # When the advisor answers (HELPLINE_HOURS); None: whenever the line is called.
+    schedule: Schedule | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(PARIS)
 
     def incoming(self, party: Party) -> Reply:
         """A new call: the greeting."""
         log.info("call %s: started", party.ref)
+        if self.sms is not None:
+            self.sms.running()
         return self.call.start()
 
     def transferred(self, party: Party, query: Iterable[tuple[str, str]], explain: bool) -> Reply:
@@ -101,13 +111,21 @@ class Assistant:
                  status if status in CALL_STATUSES else "unknown status")
         return call.after_transfer(state, connected=status in CONNECTED)
 
-    def whisper(self, state_token: str) -> tuple[Line, ...]:
-        """What the advisor hears before the caller is connected."""
+    def whisper(self, caller_call_sid: str, state_token: str) -> tuple[Line, ...]:
+        """What the advisor hears before the caller is connected.
+
+        Twilio asks for it on the advisor's leg, whose parent is the caller's call: the token is
+        bound to that parent's CallSid.
+        """
         try:
-            state = token.decode(self.call.flow, state_token)
+            state = self.tokens.open(state_token, caller_call_sid)
         except TokenError:
             state = CallState(Phase.GREET)
         return summary.whisper(self.call.flow, state)
+
+    def token(self, state: CallState, party: Party) -> str:
+        """The token that carries `state` in the URLs of this call's next requests."""
+        return self.tokens.seal(state, party.call_sid)
 
     def fallback_used(self, party: Party, error_code: str) -> None:
         """Twilio called the fallback URL: our server failed this call."""
@@ -120,14 +138,21 @@ class Assistant:
                  duration if duration.isdigit() else "-")
 
     def _call(self, party: Party) -> Call:
-        """The conversation rules for this caller: the result is offered by SMS to French mobiles."""
+        """The conversation rules for this caller now: the SMS for French mobiles, the advisor in hours."""
+        call = self.call
         if self.sms is not None and french_mobile(party.person):
-            return replace(self.call, sms=True)
-        return self.call
+            call = replace(call, sms=True)
+        if self.schedule is not None and call.advisor.configured:
+            now = self.clock()
+            if not self.schedule.is_open(now):
+                opening = self.schedule.next_opening(now)
+                callback = (when(opening, now),) if opening else ()
+                call = replace(call, advisor=Advisor(configured=True, open=False, callback=callback))
+        return call
 
     def _state(self, party: Party, state_token: str) -> CallState | None:
         try:
-            return token.decode(self.call.flow, state_token)
+            return self.tokens.open(state_token, party.call_sid)
         except TokenError as exc:
             log.warning("call %s: state lost (%s), restarting the questions", party.ref, exc)
             return None
@@ -149,8 +174,8 @@ class Assistant:
         """Do what the reply asks of the world (send the SMS), and return what the caller hears."""
         if not isinstance(reply, Text):
             return reply
-        sent = False
+        fate = SmsFate.FAILED
         if self.sms is not None and french_mobile(party.person):
-            body = compose(self.catalog, reply.message)
-            sent = self.sms.send(party.person, body, party.ref)
-        return call.after_text(reply.state, sent)
+            body = compose(self.catalog, reply.message, reply.extras)
+            fate = self.sms.enqueue(party.ref, party.person, body)
+        return call.after_text(reply.state, fate)

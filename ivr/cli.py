@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import datetime
 
 from ivr.errors import IvrError
+from ivr.hours import PARIS
 from ivr.phone import CallFailed, Phone, flask_transport, http_transport
 from ivr.places.command import add_parser as add_places
 
@@ -21,10 +23,12 @@ def _phone(args: argparse.Namespace, out) -> Phone:
     from ivr.app import create_app
     from ivr.sms.sender import PrintSender
 
-    pairs = (("IVR_FLOW", args.flow), ("HELPLINE_NUMBER", args.helpline))
-    overrides = {key: value for key, value in pairs if value}
+    pairs = (("IVR_FLOW", args.flow), ("HELPLINE_NUMBER", args.helpline), ("HELPLINE_HOURS", args.hours))
+    # In the terminal the app serves only this process: local use, whatever the environment says.
+    overrides = {"IVR_LOCAL": True, **{key: value for key, value in pairs if value}}
     # In the terminal the SMS is printed, never sent: the simulated caller's number is made up.
-    app = create_app(overrides, sms_sender=PrintSender(out))
+    clock = (lambda: args.at) if args.at else None
+    app = create_app(overrides, sms_sender=PrintSender(out), clock=clock)
     token = app.config["IVR_SETTINGS"].auth_token
     return Phone(flask_transport(app.test_client()), auth_token=token, **options)
 
@@ -79,7 +83,8 @@ def check(args: argparse.Namespace, out=None) -> int:
     from ivr.content import load_content
     from ivr.places.service import load_places
 
-    settings = load_settings({"IVR_FLOW": args.flow} if args.flow else None)
+    # The content files only: no server starts, so the secrets a server needs are not asked for.
+    settings = load_settings({"IVR_LOCAL": True, **({"IVR_FLOW": args.flow} if args.flow else {})})
     content = load_content(settings.flow, settings.prompts)
     print(f"ok: {settings.flow} ({len(content.flow.criteria)} criteria, "
           f"{len(content.flow.providers)} providers) with {settings.prompts}", file=out)
@@ -87,6 +92,14 @@ def check(args: argparse.Namespace, out=None) -> int:
     print(f"ok: {settings.places_data} ({len(directory.places)} France Services places, "
           f"{len(directory.postcodes)} postcodes)", file=out)
     return 0
+
+
+def _moment(text: str) -> datetime:
+    """A time given on the command line, in Paris time."""
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=PARIS)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"a date and time such as '2026-12-24 18:30', not {text!r}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument("--auth-token", default="", help="sign requests to --url with this token")
     play.add_argument("--flow", help="flow file (default: IVR_FLOW)")
     play.add_argument("--helpline", help="advisor number in E.164 (default: HELPLINE_NUMBER)")
+    play.add_argument("--hours", help="when the advisor answers, such as 'lun-ven 09:00-17:00' "
+                                       "(default: HELPLINE_HOURS)")
+    play.add_argument("--at", type=_moment, metavar="'YYYY-MM-DD HH:MM'",
+                      help="the time of the call, Paris time, for the advisor's hours (default: now)")
     play.add_argument("--advisor-busy", action="store_true", help="the advisor does not answer")
     play.add_argument("--caller", default="+33612345678",
                       help="the caller's number (default: a French mobile, offered the SMS)")

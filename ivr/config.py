@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,17 @@ from pydantic import (
 )
 
 from ivr.errors import ConfigError
+from ivr.hours import Schedule, parse_hours
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # Environment variable → setting. One README table documents them all.
 ENVIRONMENT = {
+    "IVR_LOCAL": "local",
     "TWILIO_AUTH_TOKEN": "auth_token",
     "PUBLIC_BASE_URL": "public_base_url",
+    "IVR_SECRET": "secret",
+    "IVR_SECRET_PREVIOUS": "secret_previous",
     "IVR_FLOW": "flow",
     "IVR_PROMPTS": "prompts",
     "IVR_PLACES_DATA": "places_data",
@@ -34,17 +39,26 @@ ENVIRONMENT = {
     "IVR_SPEECH_MIN_CONFIDENCE": "min_confidence",
     "IVR_INPUT_TIMEOUT": "input_timeout",
     "HELPLINE_NUMBER": "helpline_number",
+    "HELPLINE_HOURS": "helpline_hours",
     "IVR_DIAL_TIME_LIMIT": "dial_time_limit",
     "TWILIO_ACCOUNT_SID": "account_sid",
     "SMS_FROM": "sms_from",
     "TWILIO_MESSAGING_SERVICE_SID": "messaging_service_sid",
 }
 
-BASIC_VOICES = {"man", "woman", "alice"}
+# Twilio's French voices (DOMAIN.md): Amazon Polly's, and Google's fr-FR voices by model and letter.
+POLLY_VOICES = frozenset(
+    {"Polly.Lea", "Polly.Celine", "Polly.Mathieu", "Polly.Lea-Neural", "Polly.Remi-Neural"}
+)
+GOOGLE_VOICE = re.compile(r"Google\.fr-FR-[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# Every pattern is matched whole (fullmatch): "$" would let a trailing newline through.
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # An alphanumeric sender ID: 1 to 11 letters, digits or spaces, at least one letter.
-SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+SENDER_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+AUTH_TOKEN = re.compile(r"[0-9a-f]{32}")
+# Printable ASCII without spaces, long enough to be guessed by nobody.
+SECRET = re.compile(r"[!-~]{32,256}")
 
 
 class Settings(BaseModel):
@@ -52,9 +66,12 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
+    local: bool = False
     auth_token: str = ""
     public_base_url: str = ""
-    flow: Path = Path("flows/franceconnect-seed.yaml")
+    flow: Path = Path("flows/franceconnect-2026.yaml")
+    secret: str = ""
+    secret_previous: str = ""
     prompts: Path = Path("prompts/fr")
     places_data: Path = Path("data")
     voice: str = "Polly.Lea-Neural"
@@ -62,6 +79,7 @@ class Settings(BaseModel):
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     input_timeout: int = Field(default=6, ge=1, le=60)
     helpline_number: str = ""
+    helpline_hours: str = ""
     dial_time_limit: int = Field(default=1800, ge=60, le=14400)
     account_sid: str = ""
     sms_from: str = ""
@@ -75,10 +93,34 @@ class Settings(BaseModel):
             raise ValueError(f"{prefix} followed by 32 hexadecimal digits, as shown in the Twilio console")
         return sid
 
+    @field_validator("auth_token")
+    @classmethod
+    def _auth_token(cls, token: str) -> str:
+        if token and not AUTH_TOKEN.fullmatch(token):
+            raise ValueError("32 hexadecimal digits (lower case), as shown in the Twilio console")
+        return token
+
+    @field_validator("secret", "secret_previous")
+    @classmethod
+    def _secret(cls, secret: str) -> str:
+        if secret and not SECRET.fullmatch(secret):
+            raise ValueError(
+                "32 to 256 printable characters without spaces, such as the output of "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return secret
+
+    @field_validator("voice")
+    @classmethod
+    def _french_voice(cls, voice: str) -> str:
+        if voice not in POLLY_VOICES and not GOOGLE_VOICE.fullmatch(voice):
+            raise ValueError(f"a French voice: {', '.join(sorted(POLLY_VOICES))} or Google.fr-FR-…")
+        return voice
+
     @field_validator("helpline_number")
     @classmethod
     def _e164(cls, number: str) -> str:
-        if number and not E164.match(number):
+        if number and not E164.fullmatch(number):
             raise ValueError(
                 "a phone number in international E.164 form: +, country code, number, "
                 "no spaces or dots, such as +33123456789"
@@ -88,12 +130,30 @@ class Settings(BaseModel):
     @field_validator("sms_from")
     @classmethod
     def _sender(cls, sender: str) -> str:
-        if sender and not (E164.match(sender) or SENDER_ID.match(sender)):
+        if sender and not (E164.fullmatch(sender) or SENDER_ID.fullmatch(sender)):
             raise ValueError(
                 "a phone number in E.164 form such as +33612345678, "
                 "or an alphanumeric sender ID of at most 11 letters and digits"
             )
         return sender
+
+    @field_validator("helpline_hours")
+    @classmethod
+    def _hours(cls, hours: str) -> str:
+        if hours:
+            parse_hours(hours)
+        return hours.strip()
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """When the advisor answers; None means whenever the line is called."""
+        return parse_hours(self.helpline_hours) if self.helpline_hours else None
+
+    @model_validator(mode="after")
+    def _hours_need_a_number(self) -> Settings:
+        if self.helpline_hours and not self.helpline_number:
+            raise ValueError("HELPLINE_HOURS needs HELPLINE_NUMBER: hours of an advisor who has no number")
+        return self
 
     @model_validator(mode="after")
     def _sms_complete(self) -> Settings:
@@ -103,6 +163,27 @@ class Settings(BaseModel):
                 "SMS_FROM or TWILIO_MESSAGING_SERVICE_SID needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
             )
         return self
+
+    @model_validator(mode="after")
+    def _fail_closed(self) -> Settings:
+        # Open to the internet, a server without these would serve anyone (no token), trust the Host
+        # header (no base URL) or carry state anyone can forge (no secret): refuse to start.
+        if not self.local:
+            required = {"TWILIO_AUTH_TOKEN": self.auth_token, "PUBLIC_BASE_URL": self.public_base_url,
+                        "IVR_SECRET": self.secret}
+            for name, value in required.items():
+                if not value:
+                    raise ValueError(f"{name} is required (IVR_LOCAL=1 runs without it, for local use only)")
+        if self.secret_previous and not self.secret:
+            raise ValueError("IVR_SECRET_PREVIOUS needs IVR_SECRET, the secret that replaces it")
+        if self.secret_previous and self.secret_previous == self.secret:
+            raise ValueError("IVR_SECRET_PREVIOUS must differ from IVR_SECRET")
+        return self
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The state-token secrets to accept, the current one (used to seal) first."""
+        return tuple(s for s in (self.secret, self.secret_previous) if s)
 
     @property
     def sms_configured(self) -> bool:
@@ -119,10 +200,21 @@ class Settings(BaseModel):
 
     @field_validator("public_base_url")
     @classmethod
-    def _no_trailing_slash(cls, url: str) -> str:
-        if url and not url.startswith(("http://", "https://")):
-            raise ValueError("an http:// or https:// URL")
-        return url.rstrip("/")
+    def _scheme_and_host(cls, url: str) -> str:
+        if not url:
+            return url
+        expected = "a scheme and a host only, such as https://ivr.example.fr (no path, query or spaces)"
+        if not url.isprintable() or any(ch.isspace() for ch in url):
+            raise ValueError(expected)
+        parts = urllib.parse.urlsplit(url)
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(expected) from exc
+        if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
+                or parts.query or parts.fragment or "@" in parts.netloc or url.endswith(("?", "#"))):
+            raise ValueError(expected)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("speech_rate")
     @classmethod

@@ -36,5 +36,5 @@ def load_content(flow_path: str | Path, prompts_folder: str | Path) -> Content:
     missing = sorted(wanted - set(catalog.vocabulary))
     if missing:
         raise ContentError(vocabulary, missing[0], "a list of phrases for this intent")
-    check_length(flow, catalog, catalog.sources["sms.steps"])
+    check_length(flow, catalog, catalog.sources["sms.message.steps"])
     return Content(flow, catalog)

@@ -17,8 +17,8 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 PromptKey = Annotated[str, Field(pattern=r"^[a-z0-9_.]+$")]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
-# The state token spends one character of this alphabet on a criterion index.
-MAX_CRITERIA = 64
+# The state token spends six bits of a byte on a criterion's index (two on its answer).
+MAX_CRITERIA = 63
 # Query parameters the voice webhooks already use; a criterion's code must not shadow them.
 RESERVED_CODES = frozenset({"s", "silence", "intro"})
 
@@ -41,6 +41,8 @@ class Criterion(Model):
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=20)] | None = None
     # A few words for the advisor's whisper, where every second counts; the label when absent.
     short: PromptKey | None = None
+    # Where to get the item when the caller lacks it (« Votre banque vous donne un RIB »).
+    obtain: PromptKey | None = None
 
     @property
     def query_name(self) -> str:
@@ -56,6 +58,10 @@ class Provider(Model):
     site: str = Field(min_length=3)
     criteria: tuple[Identifier, ...] = Field(min_length=1)
     caution: PromptKey | None = None
+    # What to have at hand, or bring to France Services, to create the account.
+    bring: tuple[PromptKey, ...] = ()
+    # The provider's own help line, digits only (« 3646 », « 0969399111 »): said twice, in pairs.
+    phone: Annotated[str, Field(pattern=r"^[0-9]{4,10}$")] | None = None
 
 
 class Implication(Model):
@@ -67,14 +73,24 @@ class Implication(Model):
     then: Identifier
 
 
+class Exclusion(Model):
+    """A yes to `if_` makes provider `excludes` unusable, whatever its criteria."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    if_: Identifier = Field(alias="if")
+    excludes: Identifier
+
+
 class Flow(Model):
-    """A whole call: its criteria, providers, implications and next steps."""
+    """A whole call: its criteria, providers, implications, exclusions and next steps."""
 
     id: Identifier
     version: int = Field(ge=1)
     criteria: tuple[Criterion, ...] = Field(min_length=1, max_length=MAX_CRITERIA)
     providers: tuple[Provider, ...] = Field(min_length=1)
     implications: tuple[Implication, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
     steps: tuple[PromptKey, ...] = Field(min_length=1)
     digest: str = ""
 
@@ -105,15 +121,53 @@ class Flow(Model):
             for side, cid in (("if", rule.if_), ("then", rule.then)):
                 if cid not in known:
                     raise ValueError(f"implications[{i}].{side}: unknown criterion '{cid}'")
+        self._check_exclusions(known)
         return self
 
-    def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Flow:
-        """A copy whose lookups are rebuilt from its own fields, not carried over from this flow."""
-        copy = super().model_copy(update=update, deep=deep)
-        for name in DERIVED:
-            copy.__dict__.pop(name, None)
-        return copy
+    def _check_exclusions(self, known: set[str]) -> None:
+        """Refuse an exclusion naming nothing, or one that no caller could ever get past."""
+        providers = {p.id: p for p in self.providers}
+        seen: set[tuple[str, str]] = set()
+        for i, rule in enumerate(self.exclusions):
+            where = f"exclusions[{i}]"
+            if rule.if_ not in known:
+                raise ValueError(f"{where}.if: unknown criterion '{rule.if_}'")
+            if rule.excludes not in providers:
+                raise ValueError(f"{where}.excludes: unknown provider '{rule.excludes}'")
+            if self.criterion(rule.if_).gate:
+                raise ValueError(f"{where}.if: a criterion other than a gate ('{rule.if_}' is asked of "
+                                 f"everyone and must be yes, so '{rule.excludes}' could never be usable)")
+            if (rule.if_, rule.excludes) in seen:
+                raise ValueError(f"{where}: one exclusion per pair ('{rule.if_}' already excludes "
+                                 f"'{rule.excludes}')")
+            seen.add((rule.if_, rule.excludes))
+            # A provider is usable only with every gate and criterion at yes: if one of them is, or
+            # implies, the excluding criterion, no caller can ever use it.
+            needed = providers[rule.excludes].criteria
+            for cid in (*self.gates, *needed):
+                if rule.if_ in self._implied(cid):
+                    if cid == rule.if_:
+                        why = f"'{cid}' is one of its criteria"
+                    elif cid in needed:
+                        why = f"'{cid}', one of its criteria, implies '{rule.if_}'"
+                    else:
+                        why = f"'{cid}', a gate every caller passes, implies '{rule.if_}'"
+                    raise ValueError(f"{where}.if: a criterion that provider '{rule.excludes}' does not "
+                                     f"need ({why}: '{rule.excludes}' could never be usable)")
 
+    def _implied(self, cid: str) -> set[str]:
+        """The criteria a yes to `cid` makes yes through the implications, itself included."""
+        found, todo = {cid}, [cid]
+        while todo:
+            here = todo.pop()
+            for rule in self.implications:
+                if rule.if_ == here and rule.then not in found:
+                    found.add(rule.then)
+                    todo.append(rule.then)
+        return found
+
+    # The lookups below are cached on the instance, and pydantic's model_copy would carry them over:
+    # build a variant of a flow with Flow.model_validate (as bench/optimum.py's flat does).
     def criterion(self, cid: str) -> Criterion:
         """The criterion with this id."""
         return self._by_id[cid]
@@ -138,6 +192,17 @@ class Flow(Model):
     def _codes(self) -> dict[str, str]:
         return {c.query_name: c.id for c in self.criteria}
 
+    def excluders(self, pid: str) -> tuple[str, ...]:
+        """The criteria whose yes makes provider `pid` unusable, in flow order."""
+        return self._excluders.get(pid, ())
+
+    @cached_property
+    def _excluders(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, list[str]] = {}
+        for rule in self.exclusions:
+            found.setdefault(rule.excludes, []).append(rule.if_)
+        return {pid: tuple(sorted(cids, key=self.index)) for pid, cids in found.items()}
+
     @cached_property
     def gates(self) -> tuple[str, ...]:
         """Criteria every caller must meet, asked before anything else."""
@@ -148,18 +213,17 @@ class Flow(Model):
         for i, c in enumerate(self.criteria):
             for name in ("prompt", "help", "label"):
                 yield f"criteria[{i}].{name}", getattr(c, name)
-            if c.short:
-                yield f"criteria[{i}].short", c.short
+            for name in ("short", "obtain"):
+                if getattr(c, name):
+                    yield f"criteria[{i}].{name}", getattr(c, name)
         for i, p in enumerate(self.providers):
             yield f"providers[{i}].name", p.name
             if p.caution:
                 yield f"providers[{i}].caution", p.caution
+            for j, key in enumerate(p.bring):
+                yield f"providers[{i}].bring[{j}]", key
         for i, key in enumerate(self.steps):
             yield f"steps[{i}]", key
-
-
-# Lookups cached on a Flow, derived from its fields.
-DERIVED = ("_by_id", "_index", "_codes", "gates")
 
 
 def _unique(field: str, ids: Iterable[str]) -> None:

@@ -8,7 +8,7 @@ when it runs out of verbs, a <Dial> whose <Number url> whisper is fetched before
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -105,13 +105,6 @@ class Phone:
     def post(self, params: Mapping[str, str]) -> list[str]:
         """Any form to the pending Gather's action (for malformed input)."""
         return self._answer(dict(params))
-
-    def fork(self) -> Phone:
-        """A second phone at the very same point of the call, to try another answer."""
-        twin = copy.copy(self)
-        for name in ("heard", "whispers", "transcript", "dialled", "_rest"):
-            setattr(twin, name, list(getattr(self, name)))
-        return twin
 
     def follow(self, url: str, answer: Answer) -> list[str]:
         """Carry on from the answer to a request sent by other means (hand-made or fuzzed) to `url`."""
@@ -219,7 +212,11 @@ class Phone:
         if self.advisor_answers:
             status = "completed"
             if number is not None and number.get("url"):
-                whisper = self._fetch(self._resolve(number.get("url")), {})
+                # Twilio fetches it on the advisor's new leg, a child of this call.
+                child = "CA" + hashlib.sha256(self.call_sid.encode()).hexdigest()[:32]
+                leg = {"CallSid": child, "ParentCallSid": self.call_sid,
+                       "Direction": "outbound-dial", "From": dial.get("callerId") or self.line, "To": target}
+                whisper = self._fetch(self._resolve(number.get("url")), leg)
                 self.whispers.append(" ".join(_text(v) for v in whisper if v.tag == "Say"))
         action = dial.get("action")
         if not action:

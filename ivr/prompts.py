@@ -17,6 +17,10 @@ VOCABULARY_FILE = "understand.yaml"
 # Number words understood in a spoken postcode, by value (ivr/places/heard.py).
 NUMBER_WORDS_FILE = "understand-numbers.yaml"
 LIST_KEYS = ("list.separator", "list.last")
+# The most words one spoken prompt may have: older callers keep short sentences best (issue 8).
+MAX_WORDS = 25
+# Prompts that are written (the SMS), not spoken: the word limit does not apply.
+WRITTEN = ("sms.message.", "places.sms.")
 # Words for 0 to 99, to speak phone numbers in pairs of digits.
 NUMBER_KEYS = tuple(f"number.{n}" for n in range(100))
 
@@ -69,6 +73,11 @@ class Catalog:
                 )
 
 
+def words(text: str) -> int:
+    """Words as a listener counts them: « l'identité » is one, « 36 46 » two, a {placeholder} one."""
+    return len(re.findall(r"[\w'’-]+", text))
+
+
 def placeholders(text: str) -> set[str]:
     """The {names} a template uses."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
@@ -101,6 +110,10 @@ def load_catalog(folder: str | Path) -> Catalog:
                 raise ContentError(path, key, f"a template with balanced braces ({exc})") from exc
             texts[key] = text
             sources[key] = str(path)
+    for key, text in texts.items():
+        if not key.startswith(WRITTEN) and words(text) > MAX_WORDS:
+            expected = f"at most {MAX_WORDS} words a spoken prompt (has {words(text)})"
+            raise ContentError(sources[key], key, expected)
     catalog = Catalog(texts, sources, vocabulary, number_words)
     catalog.require({key: frozenset() for key in (*LIST_KEYS, *NUMBER_KEYS)}, str(folder))
     return catalog

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import random
 from collections.abc import Iterator, Mapping
@@ -22,11 +23,53 @@ def consistent_profiles(flow: Flow) -> Iterator[dict[str, bool]]:
             yield profile
 
 
+def closure(flow: Flow, answers: Mapping[str, bool]) -> dict[str, bool]:
+    """The answers plus what the flow's implications force, restated here independently."""
+    known = dict(answers)
+    for _ in flow.implications:
+        for rule in flow.implications:
+            if known.get(rule.if_):
+                known[rule.then] = True
+            if known.get(rule.then) is False:
+                known[rule.if_] = False
+    return known
+
+
 def eligible(flow: Flow, profile: Mapping[str, bool]) -> list[str]:
-    """The seed's rule, restated: every criterion yes, and every gate yes."""
+    """The rule, restated: every gate yes, every criterion yes, and no criterion excluding it yes."""
     if not all(profile[g.id] for g in flow.criteria if g.gate):
         return []
-    return [p.id for p in flow.providers if all(profile[c] for c in p.criteria)]
+    return [
+        p.id for p in flow.providers
+        if all(profile[c] for c in p.criteria)
+        and not any(profile[r.if_] for r in flow.exclusions if r.excludes == p.id)
+    ]
+
+
+def fork(phone: Phone) -> Phone:
+    """A second phone at the very same point of the call, to try another answer."""
+    twin = copy.copy(phone)
+    for name in ("heard", "whispers", "transcript", "dialled", "_rest"):
+        setattr(twin, name, list(getattr(phone, name)))
+    return twin
+
+
+def walk(start: Phone, flow: Flow, catalog: Catalog) -> Iterator[tuple[tuple[tuple[str, bool], ...], str]]:
+    """Every path of the call from a phone at its first question: the answers given, the result heard."""
+    result = catalog.render(line("result.repeat"))
+    pending: list[tuple[Phone, tuple[tuple[str, bool], ...]]] = [(start, ())]
+    while pending:
+        phone, answers = pending.pop()
+        heard = " ".join(phone.heard)
+        if result in heard:
+            yield answers, heard
+            continue
+        cid = question_asked(flow, catalog, heard)
+        assert len(answers) < len(flow.criteria), f"asked too many: {answers}"
+        for value in (True, False):
+            branch = fork(phone)
+            branch.press("1" if value else "2")
+            pending.append((branch, (*answers, (cid, value))))
 
 
 def question_asked(flow: Flow, catalog: Catalog, heard: str) -> str:
@@ -160,10 +203,12 @@ class ScriptedCaller:
         self.turns += 1
         if asked:
             self._answer(asked)
+        elif any(self.catalog.render(line(key)) in said for key in ("result.again", "ask.invalid")):
+            self.phone.press("1")  # at the result, a prompt without the result itself: hear it again
         elif self.catalog.render(line("result.repeat")) in said:
             self.result = said
-            self.phone.press("9")  # anything but 1, * or 0 ends the call politely
-        elif self.catalog.render(line("greeting.skip")) in said:
+            self.phone.say("Non merci.")  # « non » at the result ends the call politely
+        elif self.catalog.render(line("greeting.welcome")) in said:
             self.phone.press("1")
         else:
             raise CallFailed(f"neither a question, a result nor the greeting: {said!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,16 +11,26 @@ from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
 from ivr.config import ROOT
+from ivr.engine.reply import line
 from ivr.phone import Phone, flask_transport
+from tests.caller import Caller
 
-AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+SECRET = "a-state-token-secret-for-the-tests-only"
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
+# The seed explainer's flow, and the current one (the default).
+SEED = ROOT / "flows" / "franceconnect-seed.yaml"
+CURRENT = ROOT / "flows" / "franceconnect-2026.yaml"
+# Apps a test builds with only the settings it is about run for local use, as `make call` does;
+# the `config` fixture below is a server configured for the internet.
+os.environ["IVR_LOCAL"] = "1"
 
 
 @pytest.fixture
 def config() -> dict[str, str]:
-    """Settings for one test; tests add HELPLINE_NUMBER and friends before asking for `app`."""
-    return {"TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    """Settings of a server open to the internet; tests add HELPLINE_NUMBER and friends before `app`."""
+    return {"IVR_LOCAL": "0", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": "http://localhost",
+            "IVR_SECRET": SECRET}
 
 
 @pytest.fixture
@@ -78,6 +89,24 @@ def call(phone) -> Callable[..., Phone]:
         return line
 
     return play
+
+
+@pytest.fixture
+def say(app):
+    """The text of a prompt, as the caller hears it."""
+    catalog = app.extensions["ivr"].renderer.catalog
+    return lambda key, **params: catalog.render(line(key, **params))
+
+
+@pytest.fixture
+def caller(call, app):
+    """A caller past the greeting, who answers from a profile."""
+
+    def make(*entries: str, **options) -> Caller:
+        service = app.extensions["ivr"]
+        return Caller(call(*entries, **options), service.call.flow, service.renderer.catalog)
+
+    return make
 
 
 def spoken(phone: Phone) -> str:

@@ -7,15 +7,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ivr.engine.reply import line
-from tests.caller import Caller
-from tests.conftest import spoken
+from tests.conftest import SEED, spoken
 
 
 @pytest.fixture
-def say(app):
-    """The text of a prompt, as the caller hears it."""
-    catalog = app.extensions["ivr"].renderer.catalog
-    return lambda key, **params: catalog.render(line(key, **params))
+def config(config):
+    """These tests name the seed flow's criteria."""
+    return {**config, "IVR_FLOW": str(SEED)}
 
 
 @pytest.fixture
@@ -28,28 +26,19 @@ def question(flow, say):
     return lambda cid: say(flow.criterion(cid).prompt)
 
 
-@pytest.fixture
-def caller(call, app):
-    """A caller past the greeting, who answers from a profile."""
-
-    def make(*entries: str, **options) -> Caller:
-        service = app.extensions["ivr"]
-        return Caller(call(*entries, **options), service.call.flow, service.renderer.catalog)
-
-    return make
-
-
 def twiml(response) -> ET.Element:
     assert response.status_code == 200
     assert response.mimetype == "text/xml"
     return ET.fromstring(response.get_data(as_text=True))
 
 
-def test_an_incoming_call_hears_what_franceconnect_is_and_can_skip_it(call, say):
+def test_an_incoming_call_hears_it_is_an_automated_service_and_any_key_skips_it(call, say, post):
     phone = call(skip_greeting=False)
-    assert say("greeting.welcome") in spoken(phone)
-    assert say("greeting.skip") in spoken(phone)
+    assert spoken(phone) == say("greeting.welcome")
     assert phone.waiting
+    gather = twiml(post("/voice")).find("Gather")
+    assert gather.get("numDigits") == "1"
+    assert gather.get("timeout") == "1"
 
 
 @pytest.mark.parametrize("key", list("0123456789*#"))
@@ -78,10 +67,18 @@ def test_each_question_is_spoken_inside_a_gather_that_hears_keys_and_french_spee
     assert after.tag == "Redirect" and "silence=1" in after.text
 
 
-def test_the_first_question_announces_every_key(call, say):
+def test_the_first_question_announces_every_key_but_back(call, say):
     heard = spoken(call())
-    for key in ("keys.answer", "keys.navigate", "keys.help"):
+    for key in ("keys.intro", "keys.answer", "keys.help"):
         assert say(key) in heard
+    assert say("keys.back") not in heard
+    assert say("keys.short") not in heard
+
+
+def test_later_questions_end_with_the_short_reminder_only(call, say, question):
+    heard = spoken(call("1"))
+    assert heard.endswith(say("keys.short"))
+    assert say("keys.answer") not in heard
 
 
 def test_a_caller_with_all_impots_items_hears_impots_and_the_steps_once(caller, say, flow):
@@ -91,6 +88,7 @@ def test_a_caller_with_all_impots_items_hears_impots_and_the_steps_once(caller, 
         assert heard.count(say(step)) == 1
     assert say("caution.ameli") not in heard
     assert say("result.repeat") in heard
+    assert say("result.other") not in heard
 
 
 def test_every_eligible_provider_is_named_in_one_sentence(caller, say):
@@ -128,20 +126,39 @@ def test_a_valid_french_id_answers_the_id_question_too(caller, question):
     assert question("piece_identite") not in " ".join(phone.transcript)
 
 
-def test_the_result_replays_on_key_1_and_ends_with_goodbye_otherwise(caller, say):
+def test_the_result_replays_on_key_1_and_ends_with_goodbye_on_non(caller, say):
     phone = caller().answer(affiliation_msa=True).phone
     result = spoken(phone)
     assert " ".join(phone.press("1")) == result
-    phone.press("9")
+    phone.say("Non merci.")
     assert spoken(phone) == say("goodbye")
     assert phone.ended
 
 
-def test_silence_at_the_result_says_goodbye_and_hangs_up(caller, say):
+def test_a_first_silence_at_the_result_asks_whether_to_hear_it_again_then_goodbye(caller, say):
     phone = caller().answer(affiliation_msa=True).phone
+    phone.wait()
+    assert spoken(phone) == f"{say('result.again')} {say('result.repeat')}"
+    assert phone.waiting
     phone.wait()
     assert spoken(phone) == say("goodbye")
     assert phone.ended
+
+
+def test_silences_at_the_result_are_never_taken_for_misunderstanding(caller, say):
+    phone = caller().answer(affiliation_msa=True).phone
+    for _ in range(3):
+        if phone.waiting:
+            phone.wait()
+    assert say("ask.too_many") not in " ".join(phone.transcript)
+    assert phone.ended
+
+
+def test_after_a_first_silence_key_1_replays_the_result(caller, say):
+    phone = caller().answer(affiliation_msa=True).phone
+    result = spoken(phone)
+    phone.wait()
+    assert " ".join(phone.press("1")) == result
 
 
 def test_star_at_the_result_lets_the_caller_correct_the_last_answer(caller, say, question):
@@ -152,10 +169,11 @@ def test_star_at_the_result_lets_the_caller_correct_the_last_answer(caller, say,
     assert current.asking == last[0]
 
 
-def test_a_nir_not_starting_with_1_or_2_is_explained_with_where_to_get_help(call, say, flow):
+def test_a_nir_not_starting_with_1_or_2_is_explained_with_where_to_get_it_and_help(call, say, flow):
     heard = spoken(call("2"))
     assert say("result.gate_failed", item=line(flow.criterion("nir").label)) in heard
-    assert say("help.in_person") in heard
+    assert say(flow.criterion("nir").obtain) in heard
+    assert say("help.france_services") in heard
 
 
 def test_no_eligible_provider_names_the_closest_and_what_is_missing(phone, say):
@@ -167,8 +185,10 @@ def test_no_eligible_provider_names_the_closest_and_what_is_missing(phone, say):
     heard = spoken(line_)
     assert say("result.none") in heard
     assert say("result.closest", provider=line("provider.impots")) in heard
-    assert say("result.missing", items=(line("label.numero_acces"),)) in heard
-    assert say("help.in_person") in heard
+    assert say("result.missing", item=line("label.numero_acces")) in heard
+    assert say("obtain.numero_acces") in heard
+    assert say("help.france_services") in heard
+    assert say("result.correct") in heard
 
 
 def test_key_3_says_where_to_find_the_item_then_asks_again(caller, say, question):
@@ -176,7 +196,7 @@ def test_key_3_says_where_to_find_the_item_then_asks_again(caller, say, question
     current.phone.press("3")
     heard = spoken(current.phone)
     assert say("help.numero_acces") in heard
-    assert heard.endswith(question("numero_acces") + " " + say("keys.answer"))
+    assert heard.endswith(question("numero_acces") + " " + say("keys.short"))
 
 
 def test_star_goes_back_and_the_previous_answer_can_be_corrected(caller, say, question):
@@ -204,10 +224,12 @@ def test_hash_repeats_the_question(caller, say):
     assert say("ask.invalid") not in spoken(current.phone)
 
 
-def test_key_0_without_an_advisor_gives_help_and_asks_again(call, say, question):
+def test_key_0_without_an_advisor_says_there_is_none_then_helps_and_asks_again(call, say, question):
     phone = call("0")
     heard = spoken(phone)
-    assert say("help.in_person") in heard
+    assert heard.startswith(say("advisor.none"))
+    assert say("help.keys") in heard
+    assert say("help.france_services") in heard
     assert question("nir") in heard
     assert not phone.dialled
 
@@ -222,8 +244,17 @@ def test_invalid_input_gets_a_kind_reprompt_with_the_keys(call, say, question, e
     phone.post({"Digits": entry})
     heard = spoken(phone)
     assert say("ask.invalid") in heard or say("ask.silence") in heard
-    assert say("keys.navigate") in heard
+    assert say("keys.answer") in heard
+    assert say("keys.repeat") in heard
+    assert say("keys.back") not in heard  # still the first question: nothing to go back to
     assert question("nir") in heard
+
+
+def test_an_invalid_answer_at_a_later_question_repeats_the_full_key_list_with_back(call, say):
+    phone = call("1", "9")
+    heard = spoken(phone)
+    for key in ("ask.invalid", "keys.answer", "keys.back", "keys.repeat", "keys.help"):
+        assert say(key) in heard
 
 
 def test_a_post_without_digits_or_speech_is_heard_as_silence(call, say, question):
@@ -243,7 +274,7 @@ def test_three_failed_tries_end_the_call_politely_without_an_advisor(call, say):
     phone.press("5")
     heard = spoken(phone)
     assert say("ask.too_many") in heard
-    assert say("help.in_person") in heard
+    assert say("help.france_services") in heard
     assert say("goodbye") in heard
     assert phone.ended
 
@@ -319,11 +350,11 @@ def test_each_failed_try_gives_the_caller_more_time_to_answer(post):
         ("Répéter.", "result.repeat"),
         ("*", "ask.back"),
         ("Retour.", "ask.back"),
-        ("0", "help.in_person"),
-        ("Conseiller.", "help.in_person"),
+        ("0", "advisor.none"),
+        ("Conseiller.", "advisor.none"),
         ("Non.", "goodbye"),
-        ("9", "goodbye"),
-        ("Banane.", "goodbye"),
+        ("9", "ask.invalid"),
+        ("Banane.", "ask.invalid"),
     ],
 )
 def test_each_key_and_word_at_the_result_does_what_the_result_announces(caller, say, entry, expect):

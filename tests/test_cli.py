@@ -5,18 +5,41 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from ivr.cli import main
 from ivr.config import ROOT
+from ivr.engine.reply import line
+from ivr.flow import load_flow
+from ivr.prompts import load_catalog
+from tests.caller import eligible
+from tests.conftest import CURRENT, SEED
+
+CATALOG = load_catalog(ROOT / "prompts" / "fr")
 
 
-def test_ivr_call_with_keys_prints_the_whole_call_and_its_result(capsys, monkeypatch):
+def say(key: str, **params) -> str:
+    return CATALOG.render(line(key, **params))
+
+
+def gate_failed(path) -> str:
+    return say("result.gate_failed", item=line(load_flow(path).criterion("nir").label))
+
+
+@pytest.mark.parametrize(("flow", "path"), [((), CURRENT), (("--flow", str(SEED)), SEED)],
+                         ids=["default", "seed"])
+def test_ivr_call_with_keys_prints_the_whole_call_and_its_result(capsys, monkeypatch, flow, path):
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
-    assert main(["call", "--keys", ",".join(["1"] * 14) + ",9"]) == 0
+    monkeypatch.delenv("IVR_FLOW", raising=False)
+    assert main(["call", *flow, "--keys", ",".join(["1"] * 20) + ",2,2"]) == 0
     out = capsys.readouterr().out
-    assert "Bonjour, bienvenue sur la ligne d'aide FranceConnect." in out
-    assert ("Vous pouvez utiliser : impôts point gouv point fr, ameli point fr, "
-            "L'Identité Numérique de La Poste, Mobile Connect et moi, d'Orange et la MSA.") in out
-    assert "Merci de votre appel. Au revoir" in out
+    assert say("greeting.welcome") in out
+    current = load_flow(path)
+    usable = eligible(current, {c.id: True for c in current.criteria})
+    names = {p.id: line(p.name) for p in current.providers}
+    assert say("result.eligible", providers=tuple(names[p] for p in usable)) in out
+    assert "sms| " in out
+    assert say("goodbye") in out
     assert out.rstrip().endswith("(call ended)")
 
 
@@ -24,19 +47,19 @@ def test_ivr_call_understands_words_and_silence(capsys):
     assert main(["call", "--keys", ".,non"]) == 0
     out = capsys.readouterr().out
     assert "caller> non" in out
-    assert "FranceConnect demande un numéro de sécurité sociale qui commence par 1 ou par 2." in out
+    assert gate_failed(CURRENT) in out
 
 
 def test_ivr_call_signs_its_requests_when_an_auth_token_is_set(capsys, monkeypatch):
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "a-token-for-this-test")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "fedcba9876543210" * 2)
     assert main(["call", "--keys", "1,2"]) == 0
-    assert "FranceConnect demande" in capsys.readouterr().out
+    assert gate_failed(CURRENT) in capsys.readouterr().out
 
 
 def test_ivr_call_reads_answers_typed_at_the_keyboard():
     done = subprocess.run(
         [sys.executable, "-m", "ivr.cli", "call"],
-        input="1\n2\n9\n",
+        input="1\n2\n\n\n",
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -44,7 +67,7 @@ def test_ivr_call_reads_answers_typed_at_the_keyboard():
         env={"PATH": "", "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr
-    assert "FranceConnect demande" in done.stdout
+    assert gate_failed(CURRENT) in done.stdout
     assert "(call ended)" in done.stdout
 
 

@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
 
 import pytest
-from conftest import FLOWS
+from conftest import FLOWS, signature
 
 from ivr.app import create_app
+from ivr.assistant import Heard, Party
+from ivr.engine.reply import Reply
+from ivr.web.views import document as rendered
 
 # From Twilio's TwiML voice reference (twilio.com/docs/voice/twiml/<verb>): the verbs a <Response>
 # may hold, what each element may nest, and the attributes each documents, camelCase as Twilio
@@ -103,6 +107,7 @@ METHODS = {"GET", "POST"}
 # What Twilio posts besides the caller's input; To is our line, the Dial's caller id.
 FORM = {"CallSid": "CA0123456789abcdef0123456789abcdef", "From": "+33612345678", "To": "+33900000000"}
 KEYS = "123*#09"
+ANSWERS = "12"
 
 
 def problems(document: ET.Element) -> list[str]:
@@ -138,51 +143,83 @@ def problems(document: ET.Element) -> list[str]:
     return found
 
 
-def walk(app) -> dict[str, str]:
-    """Every distinct document reachable from a new call, by every key, silence, dial outcome and
-    whisper, plus a lost state and the apology for a crash; maps document to content type.
-    Call it on a fresh app: it adds a crashing route."""
+def walk(app) -> set[str]:
+    """Every distinct document reachable from a new call, plus a lost state and the apology for a
+    crash. Walked in-process: each reply is asked of the assistant as the webhook would ask it, and
+    rendered by the webhooks' own `document` (requests over HTTP took minutes for the same set).
 
-    @app.post("/boom")
-    def boom():
-        raise RuntimeError("a crash, to hear the apology the app gives instead of Twilio's error")
+    Every answer path (keys 1 and 2, silences, dial outcomes, whispers) is walked in full. Other
+    keys (3, star, hash, 0, an invalid one) are walked from every step of those paths, and further
+    only while they lead to replies of a new shape (the same words, whatever the state behind
+    them): walked in full, each doubt or detour would multiply the paths."""
+    service = app.extensions["ivr"]
+    assistant = service.assistant
+    party = Party(FORM["CallSid"], FORM["From"], FORM["To"])
 
-    client = app.test_client()
-    documents: dict[str, str] = {}
-    todo = deque([("/voice", {}), ("/voice/step?s=lost", {"Digits": "1"}), ("/boom", {})])
-    while todo:
-        url, form = todo.popleft()
-        response = client.post(url, data={**FORM, **form})
-        assert response.status_code == 200, (url, form, response.status_code)
-        body = response.get_data(as_text=True)
-        if body in documents:
-            continue
-        documents[body] = response.content_type
-        for element in ET.fromstring(body).iter():
-            if element.tag == "Gather":
-                todo.extend((element.get("action"), {"Digits": key}) for key in KEYS)
-            elif element.tag == "Redirect":
-                todo.append((element.text, {}))
-            elif element.tag == "Dial" and element.get("action"):
-                outcomes = ("completed", "no-answer")
-                todo.extend((element.get("action"), {"DialCallStatus": s}) for s in outcomes)
-            elif element.tag == "Number" and element.get("url"):
-                todo.append((element.get("url"), {}))
+    def answers(url: str, tag: str, main: bool) -> list[tuple[Reply, bool]]:
+        """The replies to what Twilio may post to this URL of a <Gather>, <Redirect> or <Dial>,
+        each with whether it is on an answer path."""
+        parts = urllib.parse.urlsplit(url)
+        query = urllib.parse.parse_qs(parts.query)
+        token = query["s"][0]
+        if parts.path == "/voice/step" and tag == "Redirect":
+            assert query.get("silence") == ["1"], url
+            return [(assistant.step(party, token, Heard(silence=True)), main)]
+        if parts.path == "/voice/step":
+            return [(assistant.step(party, token, Heard(digits=key)), main and key in ANSWERS)
+                    for key in KEYS]
+        if parts.path == "/voice/dial":
+            return [(assistant.dial_ended(party, token, status), main)
+                    for status in ("completed", "no-answer")]
+        raise AssertionError(f"<{tag}> points to {url}")
+
+    def shape(reply: Reply) -> tuple:
+        return (type(reply).__name__, reply.lines, getattr(reply, "closing", None),
+                getattr(reply, "patience", None))
+
+    documents = {service.fallback}
+    seen: set[Reply] = set()
+    shapes: set[tuple] = set()
+    start = (assistant.incoming(party), assistant.step(party, "lost", Heard(digits="1")))
+    todo = deque((reply, True) for reply in start)
+    with app.test_request_context("/voice", method="POST"):
+        while todo:
+            reply, main = todo.popleft()
+            if reply in seen:
+                continue
+            seen.add(reply)
+            new = shape(reply) not in shapes
+            shapes.add(shape(reply))
+            if not (main or new):
+                continue
+            body = rendered(reply, party)
+            documents.add(body)
+            for element in ET.fromstring(body).iter():
+                if element.tag == "Gather":
+                    todo.extend(answers(element.get("action"), "Gather", main))
+                elif element.tag == "Redirect":
+                    todo.extend(answers(element.text, "Redirect", main))
+                elif element.tag == "Dial" and element.get("action"):
+                    todo.extend(answers(element.get("action"), "Dial", main))
+                elif element.tag == "Number" and element.get("url"):
+                    token = urllib.parse.parse_qs(urllib.parse.urlsplit(element.get("url")).query)["s"][0]
+                    lines = assistant.whisper(party.call_sid, token)
+                    documents.add(str(service.renderer.whisper(lines)))
     return documents
 
 
 @pytest.fixture(scope="module", params=[(f, h) for f in FLOWS for h in ("", "+33123456789")],
                 ids=lambda p: p[0].name + ("-with-advisor" if p[1] else "-no-advisor"))
-def line(request) -> tuple[str, dict[str, str]]:
+def line(request) -> tuple[str, set[str]]:
     """The advisor's number (or none) and every document the app produces for one flow."""
     flow, helpline = request.param
-    # Unsigned: this walk is about what the app answers, and skipping HMACs keeps it quick.
-    app = create_app({"TWILIO_AUTH_TOKEN": "", "IVR_FLOW": str(flow), "HELPLINE_NUMBER": helpline})
+    app = create_app({"IVR_LOCAL": "1", "TWILIO_AUTH_TOKEN": "", "IVR_FLOW": str(flow),
+                      "HELPLINE_NUMBER": helpline})
     return helpline, walk(app)
 
 
 @pytest.fixture
-def documents(line) -> dict[str, str]:
+def documents(line) -> set[str]:
     return line[1]
 
 
@@ -192,9 +229,30 @@ def test_the_walk_reaches_every_kind_of_step(documents):
     assert len(documents) > 50
 
 
-def test_every_document_is_served_as_text_xml(documents):
-    kinds = set(documents.values())
-    assert kinds == {"text/xml; charset=utf-8"}
+def test_every_webhook_answers_as_text_xml(config):
+    config["HELPLINE_NUMBER"] = "+33123456789"
+    app = create_app(config)
+
+    @app.post("/boom")
+    def boom():
+        raise RuntimeError("a crash, to hear the apology the app gives instead of Twilio's error")
+
+    client = app.test_client()
+
+    def post(path: str, form: dict[str, str]):
+        signed = {"X-Twilio-Signature": signature("http://localhost" + path, {**FORM, **form})}
+        return client.post(path, data={**FORM, **form}, headers=signed)
+
+    greeting = ET.fromstring(post("/voice", {}).get_data(as_text=True))
+    step = greeting.find("Gather").get("action")
+    question = ET.fromstring(post(step, {"Digits": "1"}).get_data(as_text=True)).find("Gather").get("action")
+    advisor = ET.fromstring(post(question, {"Digits": "0"}).get_data(as_text=True))
+    dial, whisper = advisor.find("Dial").get("action"), advisor.find("Dial/Number").get("url")
+    answers = [post("/voice", {}), post(step, {"Digits": "1"}), post(step + "&silence=1", {}),
+               post(dial, {"DialCallStatus": "no-answer"}), post(whisper, {"ParentCallSid": FORM["CallSid"]}),
+               post("/voice/transfer?nir=1", {}), post("/voice/fallback", {}), post("/boom", {})]
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    assert {a.content_type for a in answers} == {"text/xml; charset=utf-8"}
 
 
 def test_every_document_uses_only_verbs_nesting_and_attributes_twilio_documents(documents):

@@ -74,6 +74,40 @@ FLOW_BREAKAGES = {
         lambda d: d["implications"].append({"if": "nir", "then": "passeport"}),
         ["broken.yaml", "implications[2].then", "unknown criterion 'passeport'"],
     ),
+    "exclusion of an unknown criterion": (
+        lambda d: d.update(exclusions=[{"if": "mutuelle", "excludes": "ameli"}]),
+        ["broken.yaml", "exclusions[0].if", "unknown criterion 'mutuelle'"],
+    ),
+    "exclusion of an unknown provider": (
+        lambda d: d.update(exclusions=[{"if": "affiliation_msa", "excludes": "mgen"}]),
+        ["broken.yaml", "exclusions[0].excludes", "unknown provider 'mgen'"],
+    ),
+    "exclusion by a gate": (
+        lambda d: d.update(exclusions=[{"if": "nir", "excludes": "ameli"}]),
+        ["broken.yaml", "exclusions[0].if", "a criterion other than a gate", "'ameli' could never be usable"],
+    ),
+    "exclusion by one of the provider's criteria": (
+        lambda d: d.update(exclusions=[{"if": "carte_vitale", "excludes": "ameli"}]),
+        ["broken.yaml", "exclusions[0].if", "a criterion that provider 'ameli' does not need",
+         "'carte_vitale' is one of its criteria"],
+    ),
+    "exclusion implied by one of the provider's criteria": (
+        lambda d: d.update(exclusions=[{"if": "piece_identite", "excludes": "laposte"}]),
+        ["broken.yaml", "exclusions[0].if",
+         "'piece_identite_fr', one of its criteria, implies 'piece_identite'"],
+    ),
+    "exclusion implied by a gate": (
+        lambda d: d.update(exclusions=[{"if": "numero_secu", "excludes": "impots"}]),
+        ["broken.yaml", "exclusions[0].if", "'nir', a gate every caller passes, implies 'numero_secu'"],
+    ),
+    "exclusion given twice": (
+        lambda d: d.update(exclusions=[{"if": "affiliation_msa", "excludes": "ameli"}] * 2),
+        ["broken.yaml", "exclusions[1]", "one exclusion per pair"],
+    ),
+    "exclusion with a then": (
+        lambda d: d.update(exclusions=[{"if": "affiliation_msa", "then": "ameli"}]),
+        ["broken.yaml", "exclusions.0.excludes", "Field required"],
+    ),
     "missing steps": (
         lambda d: d.pop("steps"),
         ["broken.yaml", "steps", "Field required"],
@@ -89,6 +123,15 @@ def test_a_broken_flow_stops_start_up_naming_file_field_and_expectation(tmp_path
         create_app({"IVR_FLOW": path})
     for fragment in fragments:
         assert fragment in str(error.value)
+
+
+def test_an_exclusion_whose_criterion_only_implies_one_the_provider_needs_is_accepted(tmp_path):
+    # A valid French ID is an ID (piece_identite_fr implies piece_identite, which orange needs): a
+    # caller without a French ID may still use orange, so excluding orange on a French ID is allowed.
+    rule = {"if": "piece_identite_fr", "excludes": "orange"}
+    path = broken_flow(tmp_path, lambda d: d.update(exclusions=[rule]))
+    flow = create_app({"IVR_FLOW": path}).extensions["ivr"].call.flow
+    assert flow.excluders("orange") == ("piece_identite_fr",)
 
 
 @pytest.mark.parametrize(
@@ -201,13 +244,6 @@ def test_settings_come_from_the_environment(monkeypatch):
     assert 'voice="Polly.Remi-Neural"' in text
     assert '<prosody rate="90%">' in text
 
-
-def test_a_copy_of_a_flow_with_new_criteria_looks_up_its_own_criteria():
-    flow = create_app().extensions["ivr"].call.flow
-    assert flow.criterion("nir").prior != 0.5
-    criteria = tuple(c.model_copy(update={"prior": 0.5}) for c in flow.criteria)
-    flat = flow.model_copy(update={"criteria": criteria})
-    assert {flat.criterion(c.id).prior for c in flow.criteria} == {0.5}
 
 
 @pytest.mark.parametrize(

@@ -7,20 +7,8 @@ import pytest
 from ivr.app import create_app
 from ivr.engine.reply import line
 from ivr.phone import Phone, flask_transport
-from tests.caller import question_asked
+from tests.caller import closure, walk
 from tests.conftest import AUTH_TOKEN, FLOWS
-
-
-def closure(flow, answers: dict[str, bool]) -> dict[str, bool]:
-    """The answers plus what the flow's implications force, restated here independently."""
-    known = dict(answers)
-    for _ in flow.implications:
-        for rule in flow.implications:
-            if known.get(rule.if_):
-                known[rule.then] = True
-            if known.get(rule.then) is False:
-                known[rule.if_] = False
-    return known
 
 
 @pytest.mark.parametrize("flow_path", FLOWS, ids=lambda p: p.name)
@@ -28,26 +16,17 @@ def test_every_path_of_the_call_decides_every_provider_and_names_the_eligible(fl
     app = create_app({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_FLOW": str(flow_path)})
     service = app.extensions["ivr"]
     flow, catalog = service.call.flow, service.renderer.catalog
-    result_marker = catalog.render(line("result.repeat"))
     start = Phone(flask_transport(app.test_client()), auth_token=AUTH_TOKEN)
     start.dial()
     start.press("1")
     leaves, longest = 0, 0
-    pending = [(start, {})]
-    while pending:
-        phone, answers = pending.pop()
-        heard = " ".join(phone.heard)
-        if result_marker in heard:
-            leaves += 1
-            longest = max(longest, len(answers))
-            check_result(flow, catalog, closure(flow, answers), heard)
-            continue
-        cid = question_asked(flow, catalog, heard)
-        assert cid not in closure(flow, answers), f"{cid} asked although known from {answers}"
-        for value in (True, False):
-            branch = phone.fork()
-            branch.press("1" if value else "2")
-            pending.append((branch, {**answers, cid: value}))
+    for answers, heard in walk(start, flow, catalog):
+        leaves += 1
+        longest = max(longest, len(answers))
+        for k, (cid, _) in enumerate(answers):
+            before = dict(answers[:k])
+            assert cid not in closure(flow, before), f"{cid} asked although known from {before}"
+        check_result(flow, catalog, closure(flow, dict(answers)), heard)
     assert leaves > len(flow.providers)
     assert longest <= len(flow.criteria)
 
@@ -57,10 +36,17 @@ def check_result(flow, catalog, known, heard):
     if failed_gate is not None:
         assert catalog.render(line("result.gate_failed", item=line(failed_gate.label))) in heard
         return
-    eligible = [p for p in flow.providers if all(known.get(c) is True for c in p.criteria)]
+    def excluding(p):
+        return [r.if_ for r in flow.exclusions if r.excludes == p.id]
+
+    eligible = [
+        p for p in flow.providers
+        if all(known.get(c) is True for c in p.criteria) and all(known.get(c) is False for c in excluding(p))
+    ]
     for provider in flow.providers:
         if provider not in eligible:
-            assert any(known.get(c) is False for c in provider.criteria), (provider.id, known)
+            lost = any(known.get(c) is False for c in provider.criteria)
+            assert lost or any(known.get(c) is True for c in excluding(provider)), (provider.id, known)
     if eligible:
         names = tuple(line(p.name) for p in eligible)
         assert catalog.render(line("result.eligible", providers=names)) in heard, (known, heard)

@@ -15,21 +15,29 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
-from ivr.engine import token
 from ivr.engine.reply import line
 from ivr.engine.rules import infer
 from ivr.engine.state import CallState, Phase
 from ivr.errors import ConfigError, ContentError
 from ivr.flow import load_flow
 from ivr.phone import Phone, flask_transport
-from tests.conftest import AUTH_TOKEN, FLOWS, flow_ids, spoken
+from tests.conftest import AUTH_TOKEN, FLOWS, SEED, flow_ids, spoken
 
 HELPLINE = "+33187654321"
 CALLER = "+33612345678"
 LINE = "+33900000000"
+CALL_SID = "CA" + "1" * 32
+# The advisor's leg, on which Twilio fetches the whisper: a child of the caller's call.
+ADVISOR_LEG = {"CallSid": "CA" + "7" * 32, "ParentCallSid": CALL_SID, "Direction": "outbound-dial"}
 # Speech of about 150 words a minute: 50 words is 20 seconds.
 WHISPER_WORDS = 50
 DIAL_STATUSES_FAILED = ("busy", "no-answer", "failed", "canceled")
+
+
+@pytest.fixture
+def config(config):
+    """These tests name the seed flow's criteria and helpline codes."""
+    return {**config, "IVR_FLOW": str(SEED)}
 
 
 @pytest.fixture
@@ -65,13 +73,18 @@ def recorded(app) -> tuple[Phone, Recorder]:
 
 def signed_post(client, path: str, form: dict[str, str] | None = None, sign: bool = True):
     """POST as Twilio does, signed over the full URL and the form."""
-    data = {"CallSid": "CA" + "1" * 32, "From": CALLER, "To": LINE, **(form or {})}
+    data = {"CallSid": CALL_SID, "From": CALLER, "To": LINE, **(form or {})}
     headers = {}
     if sign:
         headers["X-Twilio-Signature"] = RequestValidator(AUTH_TOKEN).compute_signature(
             "http://localhost" + path, data
         )
     return client.post(path, data=data, headers=headers)
+
+
+def sealed(app, state: CallState) -> str:
+    """The token the app puts in this call's URLs for `state`."""
+    return app.extensions["ivr"].assistant.tokens.seal(state, CALL_SID)
 
 
 def twiml(response) -> ET.Element:
@@ -107,7 +120,7 @@ def test_a_helpline_number_not_in_e164_stops_start_up_with_a_clear_message(confi
 
 
 @pytest.mark.parametrize("entry", ["0", "conseiller", "Je voudrais parler à un conseiller."])
-def test_key_0_or_asking_for_an_advisor_dials_the_helpline_from_our_number(helpline, app, entry):
+def test_key_0_or_asking_for_an_advisor_dials_the_helpline_from_our_number(helpline, app, say, entry):
     phone, recorder = recorded(app)
     phone.dial()
     phone.press("1")
@@ -121,7 +134,7 @@ def test_key_0_or_asking_for_an_advisor_dials_the_helpline_from_our_number(helpl
     assert dial.get("action").startswith("/voice/dial?s=")
     assert number.get("url").startswith("/voice/whisper?s=")
     assert phone.dialled == [HELPLINE]
-    assert "Je vous passe un conseiller." in " ".join(phone.transcript)
+    assert say("transfer.intro") in " ".join(phone.transcript)
 
 
 def test_the_time_limit_of_the_advisor_call_comes_from_the_settings(helpline, config):
@@ -133,16 +146,16 @@ def test_the_time_limit_of_the_advisor_call_comes_from_the_settings(helpline, co
     assert recorder.last("Dial").get("timeLimit") == "600"
 
 
-def test_three_failed_answers_transfer_to_the_advisor(helpline, call):
+def test_three_failed_answers_transfer_to_the_advisor(helpline, call, say):
     phone = call("9", "9", "9")
     assert phone.dialled == [HELPLINE]
     transcript = " ".join(phone.transcript)
-    assert "Je n'arrive pas à comprendre vos réponses. Je vous passe un conseiller." in transcript
+    assert f"{say('ask.too_many')} {say('transfer.intro')}" in transcript
 
 
-def test_key_0_at_the_result_transfers_to_the_advisor(helpline, call):
+def test_key_0_at_the_result_transfers_to_the_advisor(helpline, call, say):
     phone = call("2")
-    assert "Pour parler à un conseiller, tapez 0." in spoken(phone)
+    assert say("keys.advisor") in spoken(phone)
     phone.press("0")
     assert phone.dialled == [HELPLINE]
 
@@ -172,19 +185,19 @@ def test_the_advisor_hears_the_line_the_answers_and_the_possible_providers(helpl
 
 def test_the_whisper_answers_in_twiml_without_hanging_up_so_the_caller_is_connected(helpline, app, client):
     state = CallState(Phase.ASK, answers=(("nir", True),), question="numero_fiscal")
-    document = twiml(signed_post(client, f"/voice/whisper?s={token.encode(flow_of(app), state)}"))
+    document = twiml(signed_post(client, f"/voice/whisper?s={sealed(app, state)}", ADVISOR_LEG))
     assert [child.tag for child in document] == ["Say"]
     assert document.find("Say").get("language") == "fr-FR"
 
 
-def test_a_whisper_with_a_lost_state_still_tells_the_line(helpline, client):
-    document = twiml(signed_post(client, "/voice/whisper?s=broken"))
-    assert said(document).startswith("Appel de la ligne FranceConnect.")
+def test_a_whisper_with_a_lost_state_still_tells_the_line(helpline, client, say):
+    document = twiml(signed_post(client, "/voice/whisper?s=broken", ADVISOR_LEG))
+    assert said(document).startswith(say("whisper.intro"))
 
 
 def _whisper(client, app, answers) -> str:
     state = CallState(Phase.RESULT, answers=tuple(answers))
-    return said(twiml(signed_post(client, f"/voice/whisper?s={token.encode(flow_of(app), state)}")))
+    return said(twiml(signed_post(client, f"/voice/whisper?s={sealed(app, state)}", ADVISOR_LEG)))
 
 
 @pytest.mark.parametrize("path", FLOWS, ids=flow_ids)
@@ -229,12 +242,12 @@ def test_with_many_answers_the_advisor_hears_only_the_noes_and_the_providers(hel
 
 
 def _dial_back(client, app, state: CallState, status: str) -> ET.Element:
-    path = f"/voice/dial?s={token.encode(flow_of(app), state)}"
+    path = f"/voice/dial?s={sealed(app, state)}"
     return twiml(signed_post(client, path, {"DialCallStatus": status, "DialCallDuration": "0"}))
 
 
 @pytest.mark.parametrize("status", DIAL_STATUSES_FAILED)
-def test_an_advisor_who_does_not_answer_sends_the_caller_back_to_their_question(helpline, app, client,
+def test_an_advisor_who_does_not_answer_sends_the_caller_back_to_their_question(helpline, app, client, say,
                                                                                 status):
     call = app.extensions["ivr"].call
     answers = (("nir", True),)
@@ -245,47 +258,45 @@ def test_an_advisor_who_does_not_answer_sends_the_caller_back_to_their_question(
     assert gather is not None, "the caller must never be dropped"
     text = said(document)
     question = app.extensions["ivr"].renderer.catalog.render(line(call.flow.criterion(asked).prompt))
-    assert text.startswith("Le conseiller n'est pas disponible pour le moment. " + question)
-    back = token.decode(flow_of(app), gather.get("action").split("s=")[1])
+    assert text.startswith(f"{say('transfer.failed')} {question}")
+    back = app.extensions["ivr"].assistant.tokens.open(gather.get("action").split("s=")[1], CALL_SID)
     assert (back.phase, back.question, back.answers) == (Phase.ASK, asked, state.answers)
     assert back.transfer_failed
 
 
 @pytest.mark.parametrize("status", DIAL_STATUSES_FAILED)
-def test_an_advisor_who_does_not_answer_sends_the_caller_back_to_their_result(helpline, app, client, status):
+def test_an_advisor_who_does_not_answer_sends_the_caller_back_to_their_result(helpline, app, client, say,
+                                                                              status):
     answers = (("nir", True), ("numero_fiscal", True), ("revenu_fiscal", True), ("numero_acces", True))
     document = _dial_back(client, app, CallState(Phase.RESULT, answers=answers), status)
     assert document.find("Gather") is not None
     text = said(document)
-    assert text.startswith("Le conseiller n'est pas disponible pour le moment. Bonne nouvelle.")
-    assert "impôts point gouv point fr" in text
+    usable = say("result.eligible", providers=(line("provider.impots"),))
+    assert text.startswith(f"{say('transfer.failed')} {usable}")
 
 
-def test_after_talking_with_the_advisor_the_caller_hears_goodbye(helpline, app, client):
+def test_after_talking_with_the_advisor_the_caller_hears_goodbye(helpline, app, client, say):
     document = _dial_back(client, app, CallState(Phase.ASK, question="nir"), "completed")
-    assert said(document) == "Merci de votre appel. Au revoir, et bonne démarche."
+    assert said(document) == say("goodbye")
     assert [child.tag for child in document] == ["Say", "Hangup"]
 
 
-def test_a_caller_whose_transfer_failed_is_not_transferred_again_after_three_failures(helpline, call):
+def test_a_caller_whose_transfer_failed_is_not_transferred_again_after_three_failures(helpline, call, say):
     phone = call("0", advisor_answers=False)
-    assert "Le conseiller n'est pas disponible pour le moment." in spoken(phone)
+    assert say("transfer.failed") in spoken(phone)
     for _ in range(3):
         phone.press("9")
     assert phone.dialled == [HELPLINE]
     assert phone.ended
-    assert "espace France Services" in spoken(phone)
+    assert say("help.france_services") in spoken(phone)
 
 
-def test_without_a_helpline_key_0_gives_the_key_map_and_france_services_then_the_question(call):
+def test_without_a_helpline_key_0_says_there_is_no_advisor_then_keys_and_france_services(call, say):
     phone = call("1", "0")
     text = spoken(phone)
-    assert text.startswith(
-        "Pour revenir à la question précédente, tapez étoile. Pour réécouter, tapez dièse. "
-        "Pour être aidé en personne, allez dans un espace France Services près de chez vous."
-    )
+    assert text.startswith(f"{say('advisor.none')} {say('help.keys')} {say('help.france_services')}")
     assert phone.waiting and not phone.dialled
-    assert "conseiller" not in text
+    assert say("keys.advisor") not in text
 
 
 def test_without_a_helpline_the_question_after_help_is_the_same_one(call):
@@ -298,44 +309,44 @@ def test_without_a_helpline_the_question_after_help_is_the_same_one(call):
 # From a human
 
 
-def test_a_transferred_caller_hears_one_sentence_of_welcome_then_the_first_question(client, phone):
-    line = phone()
-    text = " ".join(line.dial("/voice/transfer"))
-    assert text.startswith("Votre conseiller vous a transféré vers l'assistant FranceConnect, pour trouver "
-                           "le compte qui vous convient. Vous pouvez répondre à voix haute")
-    assert "Bonjour" not in text and "un seul identifiant" not in text
-    assert "Avez-vous un numéro de sécurité sociale qui commence par 1 ou par 2 ?" in text
-    assert line.waiting
+def test_a_transferred_caller_hears_it_is_an_automated_service_then_the_first_question(app, phone, say):
+    caller = phone()
+    text = " ".join(caller.dial("/voice/transfer"))
+    assert text.startswith(f"{say('transfer.welcome')} {say('keys.intro')}")
+    assert say("greeting.welcome") not in text and say("transfer.about") not in text
+    assert say(flow_of(app).criterion("nir").prompt) in text
+    assert say("keys.answer") in text
+    assert caller.waiting
 
 
-def test_a_helpline_can_ask_for_the_introduction_to_franceconnect(phone):
+def test_a_helpline_can_ask_for_the_introduction_to_franceconnect(phone, say):
     text = " ".join(phone().dial("/voice/transfer?intro=1"))
-    assert "avec un seul identifiant et un seul mot de passe." in text
+    assert say("transfer.about") in text
 
 
 def test_answers_the_operator_already_knows_are_not_asked_again(app, phone):
     flow = flow_of(app)
     known = {"nir", "numero_fiscal", "revenu_fiscal"}
-    line = phone()
-    heard = [" ".join(line.dial("/voice/transfer?nir=1&nf=oui&rfr=1"))]
-    while line.waiting and len(heard) < 20:
-        heard.append(" ".join(line.press("1")))
+    caller = phone()
+    heard = [" ".join(caller.dial("/voice/transfer?nir=1&nf=oui&rfr=1"))]
+    while caller.waiting and len(heard) < 20:
+        heard.append(" ".join(caller.press("1")))
     catalog = app.extensions["ivr"].renderer.catalog
     for cid in known:
         question = catalog.texts[flow.criterion(cid).prompt]
         assert not any(question in text for text in heard), f"asked again: {question}"
-    assert any("Bonne nouvelle." in text for text in heard)
+    assert any(catalog.render(line("result.repeat")) in text for text in heard)
 
 
-def test_when_the_operator_knows_everything_the_caller_hears_the_result_at_once(phone):
+def test_when_the_operator_knows_everything_the_caller_hears_the_result_at_once(phone, say):
     text = " ".join(phone().dial("/voice/transfer?nir=1&nf=1&rfr=1&nal=0&vitale=0&cni=0&orange=0&msa=1"))
-    assert text.startswith("Votre conseiller vous a transféré")
-    assert "Bonne nouvelle. Vous pouvez utiliser : la MSA." in text
+    assert text.startswith(say("transfer.welcome"))
+    assert say("result.eligible", providers=(line("provider.msa"),)) in text
 
 
-def test_a_known_no_to_the_gate_gives_its_answer_at_once(phone):
+def test_a_known_no_to_the_gate_gives_its_answer_at_once(app, phone, say):
     text = " ".join(phone().dial("/voice/transfer?nir=non"))
-    assert "FranceConnect demande un numéro de sécurité sociale qui commence par 1 ou par 2." in text
+    assert say("result.gate_failed", item=line(flow_of(app).criterion("nir").label)) in text
 
 
 def test_the_advisor_hears_the_answers_the_operator_gave(helpline, phone):
@@ -423,22 +434,21 @@ def test_every_criterion_of_every_flow_can_be_given_by_a_helpline(path):
 # When our server fails
 
 
-def test_the_fallback_apologises_transfers_then_gives_in_person_help(helpline, client):
+def test_the_fallback_apologises_transfers_then_gives_in_person_help(helpline, client, say):
     document = twiml(signed_post(client, "/voice/fallback", {"ErrorCode": "11200"}))
     assert [child.tag for child in document] == ["Say", "Dial", "Say", "Hangup"]
-    assert said(document).startswith("Excusez-nous, notre service a un problème technique. "
-                                      "Je vous passe un conseiller.")
+    assert said(document).startswith(f"{say('fallback.apology')} {say('transfer.intro')}")
     dial = document.find("Dial")
     assert dial.text == HELPLINE and dial.get("action") is None
-    assert "espace France Services" in "".join(document.findall("Say")[1].itertext())
+    assert say("help.france_services") in "".join(document.findall("Say")[1].itertext())
 
 
-def test_without_a_helpline_the_fallback_gives_in_person_help_and_hangs_up(client):
+def test_without_a_helpline_the_fallback_gives_in_person_help_and_hangs_up(client, say):
     document = twiml(signed_post(client, "/voice/fallback"))
     assert [child.tag for child in document] == ["Say", "Hangup"]
     text = said(document)
-    assert text.startswith("Excusez-nous, un problème technique nous empêche de continuer.")
-    assert "espace France Services" in text and text.endswith("Au revoir, et bonne démarche.")
+    assert text.startswith(say("error.technical"))
+    assert say("help.france_services") in text and text.endswith(say("goodbye"))
 
 
 def test_the_fallback_needs_neither_the_engine_nor_a_state(helpline, app, client):
@@ -485,7 +495,7 @@ def test_an_error_inside_a_webhook_answers_like_the_fallback(helpline, app, clie
 
 def test_on_a_call_placed_to_the_person_the_advisor_sees_our_number(helpline, app, client):
     state = CallState(Phase.ASK, question="nir")
-    path = f"/voice/step?s={token.encode(flow_of(app), state)}"
+    path = f"/voice/step?s={sealed(app, state)}"
     document = twiml(signed_post(client, path, {"From": LINE, "To": CALLER, "Direction": "outbound-api",
                                                 "Digits": "0"}))
     assert document.find("Dial").get("callerId") == LINE

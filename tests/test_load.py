@@ -7,19 +7,24 @@ posts that one request once more. At most one request per killed worker may need
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
+import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from conftest import AUTH_TOKEN
+from conftest import AUTH_TOKEN, SECRET, signature
 
 from bench.server import Gunicorn, free_port
+from ivr.assistant import Party
 from ivr.config import ENVIRONMENT, load_settings
 from ivr.content import load_content
 from ivr.phone import Answer, Phone, Transport, http_transport
@@ -44,7 +49,7 @@ def launch(tmp_path):
     port = free_port()
     # Only our settings: none of the developer's own environment leaks into the server.
     env = {name: "" for name in ENVIRONMENT}
-    env.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    env.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", IVR_SECRET=SECRET)
 
     def start() -> Gunicorn:
         server = Gunicorn(port, WORKERS, env, tmp_path)
@@ -149,3 +154,191 @@ def test_a_worker_killed_under_load_is_replaced_and_no_call_loses_its_state(laun
     assert server.booted() == WORKERS + 1
     assert len(transport.lost) <= 1, transport.lost
     assert_every_call_ended_right(callers)
+
+
+# Safe on the open internet (issue 11): the server as the Procfile starts it, on loopback.
+
+SLOW_CLIENTS = 12  # four times the workers: with sync workers, three were enough to stall every call
+TRICKLE = 0.3  # seconds between two bytes of a slow client
+
+
+@pytest.fixture(scope="module")
+def line(tmp_path_factory):
+    """One server for the tests below, as the Procfile starts it, with its logs to read."""
+    port = free_port()
+    env = {name: "" for name in ENVIRONMENT}
+    env.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", IVR_SECRET=SECRET)
+    with Gunicorn(port, WORKERS, env, tmp_path_factory.mktemp("line")) as server:
+        yield server
+
+
+class SlowClient(threading.Thread):
+    """A client sending `fast` at once, then `slow` one byte every TRICKLE seconds; notes when and how
+    its connection ends."""
+
+    def __init__(self, port: int, fast: bytes = b"", slow: bytes = b"", limit: float = 15.0) -> None:
+        super().__init__(daemon=True)
+        self.port, self.fast, self.slow, self.limit = port, fast, slow, limit
+        self.began = time.monotonic()
+        self.ended: float | None = None
+        self.answer = b""
+
+    def run(self) -> None:
+        with socket.create_connection(("127.0.0.1", self.port)) as sock:
+            sock.settimeout(TRICKLE)
+            try:
+                sock.sendall(self.fast)
+                for byte in self.slow:
+                    if time.monotonic() - self.began > self.limit:
+                        return
+                    sock.sendall(bytes([byte]))
+                    with contextlib.suppress(TimeoutError):
+                        self.answer = sock.recv(4096)
+                        break
+                else:
+                    sock.settimeout(self.limit)
+                    self.answer = sock.recv(4096)
+            except OSError:
+                pass
+            self.ended = time.monotonic() - self.began
+
+
+def slow_head(port: int) -> bytes:
+    return f"POST /voice HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Padding: {'x' * 200}\r\n\r\n".encode()
+
+
+def slow_body(port: int) -> tuple[bytes, bytes]:
+    body = b"CallSid=CA1&Digits=1&" + b"x" * 200
+    head = (f"POST /voice HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-"
+            f"urlencoded\r\nContent-Length: {len(body)}\r\nX-Twilio-Signature: x\r\n\r\n").encode()
+    return head, body
+
+
+def test_slow_connections_do_not_delay_signed_requests_and_are_cut_off_within_seconds(line, content):
+    head, body = slow_body(line.port)
+    slow = [SlowClient(line.port, slow=slow_head(line.port)) for _ in range(SLOW_CLIENTS // 3)]
+    slow += [SlowClient(line.port, fast=head, slow=body) for _ in range(SLOW_CLIENTS // 3)]
+    slow += [SlowClient(line.port) for _ in range(SLOW_CLIENTS // 3)]  # connects, sends nothing
+    for client in slow:
+        client.start()
+    time.sleep(1)
+    # Whole calls, one request after another, while every slow client holds its connection.
+    latencies: list[float] = []
+
+    def timed(url, form, headers):
+        began = time.monotonic()
+        try:
+            return http_transport(timeout=15)(url, form, headers)
+        finally:
+            latencies.append(time.monotonic() - began)
+
+    callers = crowd(line, content, timed, seed=4)[:6]
+    for caller in callers:
+        caller.run()
+    still_open = sum(client.ended is None for client in slow)
+    for client in slow:
+        client.join(timeout=20)
+    assert_every_call_ended_right(callers)
+    assert still_open == len(slow), "the slow clients were cut off before the calls were measured"
+    # Twilio waits 15 s; with sync workers these requests waited 5 to 15 s behind the slow clients.
+    assert max(latencies) < 2.0, sorted(latencies)[-5:]
+    # Each slow client is cut off: no headers within keepalive (5 s), or no whole body within 5 s more.
+    assert all(client.ended is not None and client.ended < 12 for client in slow), [c.ended for c in slow]
+    bodies = slow[SLOW_CLIENTS // 3: 2 * SLOW_CLIENTS // 3]
+    assert all(c.answer.startswith(b"HTTP/1.1 408") for c in bodies), [c.answer[:20] for c in bodies]
+
+
+def rss_kib(server: Gunicorn) -> int:
+    """Resident memory of the server's workers, in KiB."""
+    total = 0
+    for pid in server.worker_pids():
+        for entry in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if entry.startswith("VmRSS:"):
+                total += int(entry.split()[1])
+    return total
+
+
+def test_a_100_mb_body_is_refused_with_413_at_once_and_the_workers_do_not_grow(line):
+    before = rss_kib(line)
+    head = (f"POST /voice HTTP/1.1\r\nHost: 127.0.0.1:{line.port}\r\nContent-Type: application/x-www-form-"
+            f"urlencoded\r\nContent-Length: {100 * 1024 * 1024}\r\nX-Twilio-Signature: x\r\n\r\n").encode()
+    began = time.monotonic()
+    with socket.create_connection(("127.0.0.1", line.port)) as sock:
+        sock.settimeout(5)
+        sock.sendall(head)
+        with contextlib.suppress(OSError):  # the server may close while we still send
+            for _ in range(64):
+                sock.sendall(b"x" * 16384)  # 1 MB of the 100 announced
+        answer = sock.recv(4096)
+    elapsed = time.monotonic() - began
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
+    assert elapsed < 2.0
+    assert rss_kib(line) - before < 4096
+
+
+def test_the_access_log_shows_paths_without_query_strings_and_the_app_logs_its_calls(line):
+    phone = Phone(http_transport(timeout=15), base_url=line.url, auth_token=AUTH_TOKEN,
+                  call_sid="CA" + "5" * 32, caller="+33612345678")
+    phone.dial("/voice/transfer?nir=1&nf=1&rappel=%2B33698765432")
+    phone.press("1")
+    time.sleep(0.5)
+    access = line.access_log.read_text()
+    errors = line.error_log.read_text()
+    assert '"POST /voice/transfer HTTP/1.1" 200' in access
+    assert '"POST /voice/step HTTP/1.1" 200' in access
+    assert "?" not in access and "s=" not in access
+    ref = Party("CA" + "5" * 32).ref
+    assert f"ivr.call: call {ref}: transferred in by a helpline" in errors
+    for digits in ("698765432", "612345678"):
+        assert digits not in access + errors
+
+
+def test_without_an_auth_token_the_procfile_server_refuses_to_start(tmp_path):
+    env = {name: "" for name in ENVIRONMENT}
+    env.update(PUBLIC_BASE_URL="http://127.0.0.1", IVR_SECRET=SECRET)
+    server = Gunicorn(free_port(), 1, env, tmp_path)
+    with pytest.raises(RuntimeError, match="gunicorn exited at start-up"):
+        server.start(timeout=20)
+    assert server.process.returncode == 2
+    assert "TWILIO_AUTH_TOKEN is required" in server.error_log.read_text()
+
+
+def test_for_local_use_the_server_refuses_to_listen_beyond_loopback(tmp_path):
+    env = {name: "" for name in ENVIRONMENT}
+    env.update(IVR_LOCAL="1")
+    port = free_port()
+    server = Gunicorn(port, 1, env, tmp_path, extra=("--bind", f"0.0.0.0:{port}"))
+    with pytest.raises(RuntimeError, match="gunicorn exited at start-up"):
+        server.start(timeout=20)
+    assert "IVR_LOCAL=1 is for local use" in server.error_log.read_text()
+
+
+BACK_TO_BACK = 100
+
+
+def test_a_client_sending_requests_back_to_back_does_not_hold_up_another_caller(tmp_path):
+    # One worker, two connections: the first sends many signed requests at once (pipelined, as a
+    # busy keep-alive client's next request is always already there), the second one request. The
+    # worker must answer the second after at most a few of the first's, not after all of them.
+    port = free_port()
+    env = {name: "" for name in ENVIRONMENT}
+    env.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", IVR_SECRET=SECRET)
+    form = {"CallSid": "CA1"}
+    body = urllib.parse.urlencode(form)
+    request = (f"POST /voice HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-"
+               f"urlencoded\r\nContent-Length: {len(body)}\r\nX-Twilio-Signature: "
+               f"{signature(f'http://127.0.0.1:{port}/voice', form)}\r\n\r\n{body}").encode()
+    with Gunicorn(port, 1, env, tmp_path), socket.create_connection(("127.0.0.1", port)) as greedy, \
+            socket.create_connection(("127.0.0.1", port)) as other:
+        greedy.sendall(request * BACK_TO_BACK)
+        other.sendall(request)
+        other.settimeout(15)
+        answer = other.recv(65536)
+        # What the first client had received by then, without waiting for more.
+        before = b""
+        with contextlib.suppress(BlockingIOError):
+            while chunk := greedy.recv(1 << 20, socket.MSG_DONTWAIT):
+                before += chunk
+        answered = before.count(b"HTTP/1.1 200")
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert answered < BACK_TO_BACK // 4, f"{answered} of the first client's requests were answered first"

@@ -35,10 +35,15 @@ def test_every_profile_hears_exactly_its_eligible_providers(flow_path):
             sentence = line("result.eligible", providers=tuple(names[p] for p in expected))
             assert catalog.render(sentence) in heard, (profile, heard)
             assert all(heard.count(step) == 1 for step in steps), heard
-            for provider in flow.providers:
-                if provider.caution:
-                    said = catalog.render(line(provider.caution)) in heard
-                    assert said == (provider.id in expected), heard
+            # Each usable account's details, in turn with key 3: its caution only with it.
+            for turn, pid in enumerate(expected):
+                if turn:
+                    heard = " ".join(phone.press("3"))
+                    assert catalog.render(line("result.next", provider=names[pid])) in heard
+                for provider in flow.providers:
+                    if provider.caution:
+                        said = catalog.render(line(provider.caution)) in heard
+                        assert said == (provider.id == pid), heard
         elif gate is not None:
             assert catalog.render(line("result.gate_failed", item=line(gate.label))) in heard
         else:

@@ -17,25 +17,35 @@ from twilio.request_validator import RequestValidator
 from ivr.app import create_app
 from ivr.cli import main
 from ivr.config import ROOT
-from ivr.engine import token
+from ivr.engine.reply import line
 from ivr.engine.state import CallState, Phase
 from ivr.errors import ConfigError, ContentError
+from ivr.prompts import load_catalog
 from ivr.sms.message import MAX_SEGMENTS, longest
 from ivr.sms.segments import Length, measure
-from tests.conftest import AUTH_TOKEN, FLOWS, flow_ids, spoken
+from tests.conftest import AUTH_TOKEN, FLOWS, SEED, flow_ids, spoken
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 SERVICE_SID = "MG" + "fedcba9876543210" * 2
 SMS_FROM = "+33700000001"
 MESSAGES = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 MOBILE = "+33612345678"
-OFFER = "Pour recevoir ces informations par SMS, tapez 2."
-SENT = "Je vous ai envoyé un SMS avec ces informations."
-FAILED = "Je n'ai pas pu envoyer le SMS."
+CATALOG = load_catalog(ROOT / "prompts" / "fr")
+OFFER = CATALOG.render(line("sms.offer"))
+SENT = CATALOG.render(line("sms.on_its_way"))
+FAILED = CATALOG.render(line("sms.failed"))
+GOODBYE = CATALOG.render(line("goodbye"))
 # Every provider decided: impots and ameli usable (ameli has a caution), the others not.
 IMPOTS_AND_AMELI = "nir=1&nf=1&rfr=1&nal=1&vitale=1&rib=1&cni=0&orange=0&msa=0"
+BOTH = CATALOG.render(line("result.eligible", providers=(line("provider.impots"), line("provider.ameli"))))
 ONLY_MSA = "nir=1&nf=0&vitale=0&cni=0&orange=0&msa=1"
 NOTHING = "nir=1&nf=0&vitale=0&cni=0&orange=0&msa=0"
+
+
+@pytest.fixture
+def config(config):
+    """These tests give the seed flow's answers by their helpline codes."""
+    return {**config, "IVR_FLOW": str(SEED)}
 
 
 @pytest.fixture
@@ -72,7 +82,7 @@ def form_of(call) -> dict[str, str]:
 @pytest.mark.parametrize("caller", [MOBILE, "+33712345678"])
 def test_the_result_offers_the_sms_to_a_french_mobile(sms, phone, caller):
     line = at_result(phone, caller=caller)
-    assert "Bonne nouvelle." in spoken(line)
+    assert BOTH in spoken(line)
     assert OFFER in spoken(line)
 
 
@@ -83,10 +93,10 @@ NOT_MOBILES = ["+33123456789", "+33912345678", "+447700900123", "+3361234567", "
 @pytest.mark.parametrize("caller", NOT_MOBILES)
 def test_the_result_does_not_offer_the_sms_to_other_numbers(sms, phone, twilio_api, caller):
     line = at_result(phone, caller=caller)
-    assert "Bonne nouvelle." in spoken(line)
+    assert BOTH in spoken(line)
     assert OFFER not in spoken(line)
     line.press("2")
-    assert line.ended and spoken(line) == "Merci de votre appel. Au revoir, et bonne démarche."
+    assert line.ended and spoken(line) == GOODBYE
     assert len(twilio_api.calls) == 0
 
 
@@ -163,20 +173,36 @@ def test_a_messaging_service_sends_without_a_from_number(messaging_service, phon
     assert form["MessagingServiceSid"] == SERVICE_SID
 
 
-def test_the_sms_lists_the_usable_sites_the_steps_and_the_ameli_caution(sms, phone, twilio_api):
+def test_the_sms_lists_the_usable_sites_with_their_help_lines_the_steps_and_the_ameli_caution(
+    sms, phone, twilio_api
+):
     accepted(twilio_api)
     at_result(phone).press("2")
     body = form_of(twilio_api.calls[0])["Body"]
-    assert body.splitlines() == [
-        "Comptes utilisables avec FranceConnect :",
-        "- impots.gouv.fr",
-        "- ameli.fr",
-        "Ensuite : 1. Créez ce compte si besoin. 2. Sur le site de votre démarche, cliquez sur "
-        "\"S'identifier avec FranceConnect\". 3. Choisissez ce compte, connectez-vous. "
-        "4. Faites votre démarche.",
-        "Attention : si vous créez un compte ameli, toutes vos démarches avec l'Assurance Maladie "
-        "devront ensuite se faire en ligne.",
+    assert body.splitlines()[:5] == [
+        CATALOG.render(line("sms.message.eligible")),
+        CATALOG.render(line("sms.message.provider", site="impots.gouv.fr")),
+        CATALOG.render(line("sms.message.provider_phone", site="ameli.fr", number="36 46")),
+        CATALOG.render(line("sms.message.steps")),
+        CATALOG.render(line("caution.ameli")),
     ]
+    assert measure(body).segments <= MAX_SEGMENTS
+
+
+def test_the_least_useful_line_is_dropped_when_it_would_make_a_fourth_sms(sms, phone, twilio_api):
+    accepted(twilio_api)
+    at_result(phone).press("2")
+    body = form_of(twilio_api.calls[0])["Body"]
+    offline = CATALOG.render(line("sms.message.offline"))
+    assert offline not in body
+    assert measure(f"{body}\n{offline}").segments > MAX_SEGMENTS
+
+
+def test_the_way_without_internet_ends_the_sms_when_it_fits(sms, phone, twilio_api):
+    accepted(twilio_api)
+    at_result(phone, ONLY_MSA).press("2")
+    body = form_of(twilio_api.calls[0])["Body"]
+    assert body.splitlines()[-1] == CATALOG.render(line("sms.message.offline"))
 
 
 def test_the_sms_has_no_ameli_caution_when_ameli_is_not_usable(sms, phone, twilio_api):
@@ -194,7 +220,7 @@ def test_after_the_sms_the_call_goes_on_at_the_result_without_offering_it_again(
     assert line.waiting
     assert OFFER not in spoken(line)
     line.press("1")
-    assert "Bonne nouvelle." in spoken(line) and OFFER not in spoken(line)
+    assert BOTH in spoken(line) and OFFER not in spoken(line)
     assert len(twilio_api.calls) == 1
 
 
@@ -238,6 +264,8 @@ FAILURES = {
     "connect timeout": {"body": requests.exceptions.ConnectTimeout("connect timed out")},
     "read timeout": {"body": requests.exceptions.ReadTimeout("read timed out")},
     "connection refused": {"body": requests.exceptions.ConnectionError("connection refused")},
+    "HTTP 200 not JSON": {"status": 200, "body": "<html><body>Gateway page</body></html>"},
+    "HTTP 201 truncated JSON": {"status": 201, "body": '{"sid": "SM0000'},
 }
 
 
@@ -252,10 +280,22 @@ def test_when_twilio_fails_the_caller_is_told_and_stays_at_the_result(sms, phone
     assert spoken(line).startswith(FAILED)
     assert line.waiting and OFFER in spoken(line)
     line.press("1")
-    assert "Bonne nouvelle." in spoken(line)
+    assert BOTH in spoken(line)
     assert "SMS" in caplog.text and "612345678" not in caplog.text
     if "json" in failure:
         assert f"error {failure['json']['code']}" in caplog.text
+
+
+def test_a_2xx_answer_from_twilio_that_is_not_json_is_caught_and_counted(sms, app, phone, twilio_api, caplog):
+    caplog.set_level(logging.WARNING)
+    twilio_api.add(responses.POST, MESSAGES, status=200, body="<html>Gateway page</html>")
+    for _ in range(2):
+        line = at_result(phone)
+        line.press("2")
+        assert spoken(line).startswith(FAILED)
+    assert app.extensions["ivr"].assistant.sms.sender.failures["not-json"] == 2
+    assert "not JSON" in caplog.text and "not-json failure 2 since start" in caplog.text
+    assert "612345678" not in caplog.text
 
 
 # At most 3 SMS, counted as Twilio bills them
@@ -289,12 +329,11 @@ def test_segments_are_counted_as_twilio_bills_them(text, encoding, units, segmen
     assert measure(text) == Length(encoding, units, segments)
 
 
-def test_the_longest_sms_of_the_seed_flow_takes_3_gsm_7_segments(app):
+def test_the_longest_sms_of_the_seed_flow_is_gsm_7_within_3_segments(app):
     service = app.extensions["ivr"]
     length = measure(longest(service.call.flow, service.renderer.catalog))
     assert length.encoding == "GSM-7"
-    assert 306 < length.units <= 459
-    assert length.segments == 3
+    assert length.segments <= MAX_SEGMENTS
 
 
 @pytest.mark.parametrize("path", FLOWS, ids=flow_ids)
@@ -348,17 +387,18 @@ def test_an_alphanumeric_sender_id_is_accepted(sender_id, phone, twilio_api):
 
 
 def test_ivr_call_prints_the_sms_from_a_local_fake_instead_of_sending_it(capfd, twilio_api):
-    code = main(["call", "--transfer", IMPOTS_AND_AMELI, "--keys", "2"])
+    code = main(["call", "--flow", str(SEED), "--transfer", IMPOTS_AND_AMELI, "--keys", "2"])
     out = capfd.readouterr().out
     assert code == 0
-    assert "(SMS not sent: local fake; 3 SMS" in out
+    assert "(SMS not sent: local fake; " in out
     assert "  sms| - impots.gouv.fr" in out
     assert SENT in out
     assert len(twilio_api.calls) == 0
 
 
 def test_ivr_call_offers_no_sms_to_a_landline(capfd):
-    main(["call", "--transfer", IMPOTS_AND_AMELI, "--caller", "+33123456789", "--keys", "2"])
+    main(["call", "--flow", str(SEED), "--transfer", IMPOTS_AND_AMELI, "--caller", "+33123456789",
+          "--keys", "2"])
     out = capfd.readouterr().out
     assert OFFER not in out and "sms|" not in out
 
@@ -368,12 +408,13 @@ def test_the_sms_answer_is_valid_twiml(sms, client, twilio_api, app):
     accepted(twilio_api)
     answers = (("nir", True), ("affiliation_msa", True), ("numero_fiscal", False), ("carte_vitale", False),
                ("piece_identite_fr", False), ("abonnement_orange", False))
-    path = f"/voice/step?s={token.encode(app.extensions['ivr'].call.flow, CallState(Phase.RESULT, answers))}"
+    state = CallState(Phase.RESULT, answers)
+    path = f"/voice/step?s={app.extensions['ivr'].assistant.tokens.seal(state, 'CA' + '2' * 32)}"
     form = {"CallSid": "CA" + "2" * 32, "From": MOBILE, "To": "+33900000000", "Digits": "2"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)
     response = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
     document = ET.fromstring(response.get_data(as_text=True))
-    assert [child.tag for child in document] == ["Gather", "Say", "Hangup"]
+    assert [child.tag for child in document] == ["Gather", "Redirect"]
     assert "".join(document.find("Gather").find("Say").itertext()).startswith(SENT)
 
 
@@ -382,7 +423,7 @@ def test_on_a_call_placed_to_the_person_the_sms_goes_to_the_called_number(sms, c
     # outbound-api, our number in From and the person in To.
     accepted(twilio_api)
     state = CallState(Phase.RESULT, (("nir", True), ("affiliation_msa", True)))
-    path = f"/voice/step?s={token.encode(app.extensions['ivr'].call.flow, state)}"
+    path = f"/voice/step?s={app.extensions['ivr'].assistant.tokens.seal(state, 'CA' + '3' * 32)}"
     form = {"CallSid": "CA" + "3" * 32, "From": SMS_FROM, "To": MOBILE, "Direction": "outbound-api",
             "Digits": "2"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost" + path, form)

@@ -6,13 +6,31 @@ from dataclasses import dataclass, replace
 
 from ivr.engine.intents import Intent
 from ivr.engine.planner import Planner
-from ivr.engine.reply import Hangup, Line, Listen, Reply, Text, Transfer, line
-from ivr.engine.rules import closest, eligible, infer, judge
+from ivr.engine.reply import Hangup, Line, Listen, PhoneNumber, Reply, SmsFate, Text, Transfer, line
+from ivr.engine.rules import Known, closest, eligible, infer, judge
 from ivr.engine.state import CallState, Phase
 from ivr.engine.summary import text
-from ivr.flow import Flow
+from ivr.flow import Flow, Provider
 
+# Failed tries at one step before the line stops asking (ISO/IEC 13714: limit the retries).
 MAX_TRIES = 3
+# Seconds the greeting waits for a key before going on: any key skips it, silence barely waits.
+GREETING_PATIENCE = 1
+
+
+@dataclass(frozen=True)
+class Advisor:
+    """Whether a person can take the call: none configured, or one reachable now, or closed."""
+
+    configured: bool = False
+    open: bool = True
+    # When closed: when the caller can reach one (« Vous pourrez en joindre un lundi, à 9 heures. »).
+    callback: tuple[Line, ...] = ()
+
+    @property
+    def reachable(self) -> bool:
+        return self.configured and self.open
+
 
 @dataclass(frozen=True)
 class Call:
@@ -20,29 +38,27 @@ class Call:
 
     flow: Flow
     planner: Planner
-    advisor: bool = False
+    advisor: Advisor = Advisor()
     # Whether this caller can receive the result by SMS: the edge knows the number and the set-up.
     sms: bool = False
 
     def start(self) -> Reply:
-        """The greeting; any key skips it."""
-        lines = (line("greeting.welcome"), line("greeting.skip"))
-        return Listen(lines, CallState(Phase.GREET))
+        """The greeting: an automated service, in one sentence; any key skips it."""
+        return Listen((line("greeting.welcome"),), CallState(Phase.GREET), patience=GREETING_PATIENCE)
 
     def transferred(self, answers: tuple[tuple[str, bool], ...], explain: bool = False) -> Reply:
         """A caller sent by a helpline: one sentence of welcome, then the questions not yet answered."""
         about = (line("transfer.about"),) if explain else ()
-        preface = (line("transfer.welcome"), *about, line("keys.intro"))
-        return self.ask(CallState(Phase.ASK, answers=answers), preface, self._key_map())
+        return self._first(CallState(Phase.ASK, answers=answers), (line("transfer.welcome"), *about))
 
     def restart(self) -> Reply:
         """Back to the first question, with an apology, when a call's state was lost."""
-        return self.ask(CallState(Phase.ASK), (line("ask.restart"), line("keys.intro")), self._key_map())
+        return self._first(CallState(Phase.ASK), (line("ask.restart"),))
 
     def handle(self, state: CallState, intent: Intent) -> Reply:
         """The reply to what the caller did at this state."""
         if state.phase is Phase.GREET:
-            return self.ask(state, (line("ask.first"), line("keys.intro")), self._key_map())
+            return self._first(state, ())
         if state.phase is Phase.RESULT:
             return self._at_result(state, intent)
         return self._at_question(state, intent)
@@ -63,107 +79,181 @@ class Call:
         return self.ask(state, preface)
 
     def ask(
-        self, state: CallState, preface: tuple[Line, ...] = (), postscript: tuple[Line, ...] = ()
+        self, state: CallState, preface: tuple[Line, ...] = (), keys: tuple[Line, ...] | None = None
     ) -> Reply:
-        """Ask the next useful question, or give the result when nothing is left to ask."""
+        """Ask the next useful question, or give the result when nothing is left to ask.
+
+        A question ends with the short key reminder unless `keys` says otherwise.
+        """
         question = self.planner.next_question(infer(self.flow, state.answers))
         if question is None:
             return self.result(state, preface)
-        tries = state.tries if question == state.question else 0
-        here = replace(state, phase=Phase.ASK, question=question, tries=tries)
+        same = question == state.question
+        here = replace(state, phase=Phase.ASK, question=question, tries=state.tries if same else 0,
+                       helped=state.helped and same)
         prompt = line(self.flow.criterion(question).prompt)
-        return Listen((*preface, prompt, line("keys.answer"), *postscript), here)
+        return Listen((*preface, prompt, *(keys if keys is not None else (line("keys.short"),))), here)
+
+    def _first(self, state: CallState, preface: tuple[Line, ...]) -> Reply:
+        """The first question of a call: how to answer, then the full key list (no « back » yet)."""
+        return self.ask(state, (*preface, line("keys.intro")), (line("keys.answer"), self._zero()))
+
+    def _full_keys(self, state: CallState) -> tuple[Line, ...]:
+        """Every key of a question, said again after an answer the line did not get."""
+        back = (line("keys.back"),) if state.answers else ()
+        return (line("keys.answer"), *back, line("keys.repeat"), self._zero())
+
+    def _zero(self) -> Line:
+        return line("keys.advisor" if self.advisor.reachable else "keys.help")
 
     def _at_question(self, state: CallState, intent: Intent) -> Reply:
         assert state.question is not None
         criterion = self.flow.criterion(state.question)
         if intent in (Intent.YES, Intent.NO):
             return self.ask(state.answered(criterion.id, intent is Intent.YES))
-        if intent is Intent.UNSURE:
-            return self.ask(state, (line(criterion.help), line("ask.unsure")))
+        if intent is Intent.UNSURE and state.helped:
+            # Twice « je ne sais pas »: no third explanation; note « non », and go on.
+            return self.ask(state.answered(criterion.id, False, unsure=True), (line("ask.doubt"),))
+        if intent in (Intent.UNSURE, Intent.EXPLAIN):
+            helped = replace(state, helped=True)
+            return self.ask(helped, (line(criterion.help), line("ask.unsure")))
         if intent is Intent.REPEAT:
             return self.ask(state)
         if intent is Intent.BACK:
             if not state.answers:
                 return self.ask(state, (line("ask.at_first"),))
-            return self.ask(replace(state, answers=state.answers[:-1], tries=0), (line("ask.back"),))
+            return self.ask(state.undone(), (line("ask.back"),))
         if intent is Intent.HELP:
             return self._help(state)
         return self._failed(state, intent)
 
     def _at_result(self, state: CallState, intent: Intent) -> Reply:
+        usable = eligible(self.flow, state.answers)
         if intent in (Intent.YES, Intent.REPEAT):
-            return self.result(state)
-        if intent is Intent.SMS and self.sms and not state.sms_sent and eligible(self.flow, state.answers):
-            return Text(text(self.flow, state), state)
+            return self.result(replace(state, tries=0))
+        if intent is Intent.NEXT and len(usable) > 1:
+            return self.result(replace(state, tries=0, focus=(state.focus + 1) % len(usable)))
+        if intent is Intent.SMS and self.sms and not state.sms_sent and usable:
+            message, extras = text(self.flow, state)
+            return Text(message, state, extras)
         if intent is Intent.BACK and state.answers:
-            return self.ask(replace(state, answers=state.answers[:-1], tries=0), (line("ask.back"),))
+            return self.ask(state.undone(), (line("ask.back"),))
         if intent is Intent.HELP:
             return self._help(state)
+        if intent is Intent.SILENCE and not state.tries:
+            # A first silence: perhaps the caller is writing it down. Ask before saying goodbye.
+            here = replace(state, tries=1)
+            return Listen((line("result.again"), line("result.repeat")), here, closing=(line("goodbye"),))
+        if intent in (Intent.INVALID, Intent.UNSURE, Intent.EXPLAIN) and state.tries + 1 < MAX_TRIES:
+            here = replace(state, tries=state.tries + 1)
+            return Listen((line("ask.invalid"), *self._result_options(here, usable)), here)
         return Hangup((line("goodbye"),))
 
     def _help(self, state: CallState) -> Reply:
-        if self.advisor:
+        if self.advisor.reachable:
             return Transfer((line("transfer.intro"),), replace(state, tries=0))
-        lines = (line("keys.navigate"), line("help.in_person"), line("help.online"))
+        why = (line("advisor.closed"), *self.advisor.callback) if self.advisor.configured else (
+            line("advisor.none"),)
+        lines = (*why, line("help.keys"), *self._offline())
         return self.present(state, lines)
-
-    def _key_map(self) -> tuple[Line, ...]:
-        return (line("keys.navigate"), line("keys.advisor" if self.advisor else "keys.help"))
 
     def _failed(self, state: CallState, intent: Intent) -> Reply:
         tries = state.tries + 1
         if tries >= MAX_TRIES:
-            if self.advisor and not state.transfer_failed:
+            if self.advisor.reachable and not state.transfer_failed:
                 return Transfer((line("ask.too_many"), line("transfer.intro")), replace(state, tries=0))
-            return Hangup((line("ask.too_many"), line("help.in_person"), line("goodbye")))
+            callback = self.advisor.callback if self.advisor.configured else ()
+            return Hangup((line("ask.too_many"), *callback, *self._offline(), line("goodbye")))
         why = line("ask.silence" if intent is Intent.SILENCE else "ask.invalid")
-        return self.ask(replace(state, tries=tries), (why,), self._key_map())
+        here = replace(state, tries=tries)
+        return self.ask(here, (why,), self._full_keys(here))
 
     def result(self, state: CallState, preface: tuple[Line, ...] = ()) -> Reply:
         """Say who the caller can use and what to do next, then offer to hear it again."""
         known = infer(self.flow, state.answers)
         verdict = judge(self.flow, known)
+        here = replace(state, phase=Phase.RESULT, question=None, helped=False)
+        usable = verdict.eligible
         if verdict.gate_failed is not None:
-            label = line(self.flow.criterion(verdict.gate_failed).label)
-            lines: tuple[Line, ...] = (line("result.gate_failed", item=label), line("help.in_person"))
-        elif verdict.eligible:
-            names = tuple(line(p.name) for p in verdict.eligible)
-            steps = tuple(line(key) for key in self.flow.steps)
-            cautions = tuple(line(p.caution) for p in verdict.eligible if p.caution)
-            lines = (line("result.eligible", providers=names), line("result.steps"), *steps, *cautions)
+            gate = self.flow.criterion(verdict.gate_failed)
+            if gate.id in state.unsure:
+                said: tuple[Line, ...] = (line("result.check_gate", item=line(gate.label)),)
+            else:
+                said = (line("result.gate_failed", item=line(gate.label)), *self._obtain(gate.id))
+            lines: tuple[Line, ...] = (*said, *self._offline())
+        elif usable:
+            here = replace(here, focus=state.focus % len(usable))
+            lines = self._usable(usable, here.focus)
         else:
-            lines = self._closest(known)
-        here = replace(state, phase=Phase.RESULT, question=None, tries=0)
-        options = self._result_options(here, bool(verdict.eligible))
-        return Listen((*preface, *lines, *options), here, closing=(line("goodbye"),))
+            lines = (*self._closest(known, state), *self._offline())
+        return Listen((*preface, *lines, *self._result_options(here, usable)), here)
 
-    def _result_options(self, state: CallState, usable: bool) -> tuple[Line, ...]:
+    def _usable(self, usable: tuple[Provider, ...], focus: int) -> tuple[Line, ...]:
+        """The accounts the caller can open; what to bring and whom to call for one of them."""
+        provider = usable[focus]
+        if focus == 0:
+            head = line("result.eligible", providers=tuple(line(p.name) for p in usable))
+        else:
+            head = line("result.next", provider=line(provider.name))
+        lines = [head]
+        if provider.bring:
+            items = tuple(line(key) for key in provider.bring)
+            lines.append(line("result.bring_first" if focus == 0 and len(usable) > 1 else "result.bring",
+                              items=items))
+        if provider.phone:
+            lines.append(line("result.phone", number=PhoneNumber(provider.phone)))
+        if provider.caution:
+            lines.append(line(provider.caution))
+        if focus == 0:
+            lines.extend(self._offline())
+            lines.extend(line(key) for key in self.flow.steps)
+        return tuple(lines)
+
+    def _offline(self) -> tuple[Line, ...]:
+        """The way that needs no internet: France Services, where to find one, a relative."""
+        return (line("help.france_services"), line("help.mairie"), line("help.relative"))
+
+    def _obtain(self, cid: str) -> tuple[Line, ...]:
+        obtain = self.flow.criterion(cid).obtain
+        return (line(obtain),) if obtain else ()
+
+    def _result_options(self, state: CallState, usable: tuple[Provider, ...]) -> tuple[Line, ...]:
         options = [line("result.repeat")]
-        # Only a result with a provider to use is worth a text; one message per call is enough.
+        # Only a result with an account to use is worth a text; one message per call is enough.
         if self.sms and usable and not state.sms_sent:
             options.append(line("sms.offer"))
-        if state.answers:
+        if len(usable) > 1:
+            options.append(line("result.other"))
+        # With no account usable, a wrong answer is the first thing to rule out.
+        if state.answers and not usable:
             options.append(line("result.correct"))
-        if self.advisor:
+        if self.advisor.reachable:
             options.append(line("keys.advisor"))
         return tuple(options)
 
-    def after_text(self, state: CallState, sent: bool) -> Reply:
+    def after_text(self, state: CallState, fate: SmsFate) -> Reply:
         """Say whether the SMS left, then wait at the result again; the call goes on either way."""
-        here = replace(state, phase=Phase.RESULT, question=None, tries=0, sms_sent=state.sms_sent or sent)
-        said = line("sms.sent" if sent else "sms.failed")
-        options = self._result_options(here, bool(eligible(self.flow, here.answers)))
-        return Listen((said, *options), here, closing=(line("goodbye"),))
+        # Once on its way, or refused for the day, the SMS is not offered again in this call.
+        done = fate is not SmsFate.FAILED
+        here = replace(state, phase=Phase.RESULT, question=None, tries=0, sms_sent=state.sms_sent or done)
+        said = line(f"sms.{fate.value}")
+        return Listen((said, *self._result_options(here, eligible(self.flow, here.answers))), here)
 
-    def _closest(self, known: dict[str, bool]) -> tuple[Line, ...]:
+    def _closest(self, known: Known, state: CallState) -> tuple[Line, ...]:
+        """No account yet: the nearest one, each missing item with where to get it, what to check."""
         near = closest(self.flow, known)
-        missing = tuple(line(self.flow.criterion(c).label) for c in near.criteria if known.get(c) is False)
-        unchecked = tuple(line(self.flow.criterion(c).label) for c in near.criteria if c not in known)
+        if near is None:
+            # Every provider is closed to this caller (an exclusion): only the offline route helps.
+            return (line("result.none"),)
         lines = [line("result.none"), line("result.closest", provider=line(near.name))]
-        if missing:
-            lines.append(line("result.missing", items=missing))
+        for cid in near.criteria:
+            if known.get(cid) is False and cid not in state.unsure:
+                lines.append(line("result.missing", item=line(self.flow.criterion(cid).label)))
+                lines.extend(self._obtain(cid))
+        doubts = tuple(line(self.flow.criterion(c).label) for c in near.criteria if c in state.unsure)
+        if doubts:
+            lines.append(line("result.doubts", items=doubts))
+        unchecked = tuple(line(self.flow.criterion(c).label) for c in near.criteria if c not in known)
         if unchecked:
             lines.append(line("result.unchecked", items=unchecked))
-        lines.append(line("help.in_person"))
         return tuple(lines)

@@ -14,10 +14,12 @@ class Intent(StrEnum):
     YES = "yes"
     NO = "no"
     UNSURE = "unsure"
+    EXPLAIN = "explain"
     BACK = "back"
     REPEAT = "repeat"
     HELP = "help"
     SMS = "sms"
+    NEXT = "next"
     SILENCE = "silence"
     INVALID = "invalid"
 
@@ -31,10 +33,14 @@ KEYS = {
     "0": Intent.HELP,
 }
 
-# At the result no yes/no question is pending, so key 2 offers the result by SMS there.
-RESULT_KEYS = {**KEYS, "2": Intent.SMS}
+# At the result no yes/no question is pending: key 2 sends the result by SMS, key 3 tells the
+# next usable account.
+RESULT_KEYS = {**KEYS, "2": Intent.SMS, "3": Intent.NEXT}
 
-SPOKEN = (Intent.YES, Intent.NO, Intent.UNSURE, Intent.BACK, Intent.REPEAT, Intent.HELP, Intent.SMS)
+SPOKEN = (
+    Intent.YES, Intent.NO, Intent.UNSURE, Intent.EXPLAIN, Intent.BACK, Intent.REPEAT, Intent.HELP,
+    Intent.SMS, Intent.NEXT,
+)
 # Words of politeness or hesitation around an answer, never counted (see understand.yaml).
 FILLER = "polite"
 

@@ -10,7 +10,8 @@ So a prior is the chance of « oui » for a caller whose other answers leave bot
 possible: for a criterion no implication ties, its share of « oui » among all callers. Where an
 implication ties two criteria the shares differ from the priors: in the seed flow,
 piece_identite_fr .92 → piece_identite .47 gives shares of .84 and .92 (see its comment).
-A value the implications already fix is never asked, so it costs no question.
+A value the implications already fix is never asked, so it costs no question. Exclusions change
+who may use a provider, not how callers answer: they play no part here.
 """
 
 from __future__ import annotations

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Protocol
 
 from ivr.engine.board import Board
-from ivr.engine.rules import Known, undecided_criteria
-from ivr.engine.search import Exact, Greedy, TooLarge
+from ivr.engine.rules import Known
+from ivr.engine.search import Costs, Exact, Greedy, TooLarge
 from ivr.flow import Flow
 
 # Flows with at most this many criteria get the exact plan, if it fits in EXACT_STATES states.
-# Measured on this 2-core machine: the seed flow (13 criteria, 2,560 states) 0.07 s, the 2026
-# flow (18 criteria, 53,760 states) 2.2 s; random flows of 3-4 criteria per provider, 15 criteria
-# (28,000 states) 1 s, 18 (263,000) 25 s. The states grow about tenfold every three criteria;
-# the state budget bounds start-up at a few seconds whatever the shape of the flow. Larger flows
-# get the greedy plan.
-EXACT_LIMIT = 20
-EXACT_STATES = 60_000
+# The exact search solves independent groups of providers apart, so its states grow with the
+# largest group, not with the whole flow. Measured on this 2-core machine (CPU time): the seed
+# flow, 13 criteria, 48 states in 0.01 s; the 2026 flow, 18 criteria, 752 states in 0.3 s; that
+# flow with two more criteria tying impots.gouv.fr and a seventh provider to La Poste's group,
+# 11,000 states in 2.1 s; random flows of 20 criteria in one group, 250 µs a state. The budget
+# bounds start-up near 5 s whatever the flow's shape; larger flows get the greedy plan.
+EXACT_LIMIT = 24
+EXACT_STATES = 20_000
 
 log = logging.getLogger("ivr")
 
@@ -28,32 +30,18 @@ class Planner(Protocol):
         """The criterion to ask now, or None when every provider is decided."""
 
 
-class FlowOrder:
-    """Ask in the order the flow lists its criteria, pinned ones first, skipping what cannot matter."""
+class FewestSeconds:
+    """Ask what minimises the expected seconds of questions left, pinned ones first in flow order.
 
-    def __init__(self, flow: Flow) -> None:
-        self.flow = flow
-        self._order = sorted(
-            (c.id for c in flow.criteria),
-            key=lambda cid: (not flow.criterion(cid).pinned and not flow.criterion(cid).gate,
-                             flow.index(cid)),
-        )
-
-    def next_question(self, known: Known) -> str | None:
-        wanted = set(undecided_criteria(self.flow, known))
-        return next((cid for cid in self._order if cid in wanted), None)
-
-
-class FewestQuestions:
-    """Ask what minimises the expected number of questions left, pinned ones first in flow order.
-
-    The plan is built once per flow (ivr.engine.search, cached below); a request only computes
-    the state's key and looks the question up.
+    `seconds` gives what asking each criterion costs (ivr.engine.spoken.question_seconds); with 1
+    for each, the plan asks the fewest questions. The plan is built once per flow and costs
+    (ivr.engine.search, cached below); a request only computes the state and looks the question up.
     """
 
-    def __init__(self, flow: Flow, exact_limit: int = EXACT_LIMIT) -> None:
+    def __init__(self, flow: Flow, seconds: Mapping[str, float], exact_limit: int = EXACT_LIMIT) -> None:
         self.flow = flow
-        self.board, self.plan = _plan(flow, exact_limit)
+        self.costs: Costs = tuple(float(seconds[c.id]) for c in flow.criteria)
+        self.board, self.plan = _plan(flow, self.costs, exact_limit)
 
     @property
     def exact(self) -> bool:
@@ -62,7 +50,7 @@ class FewestQuestions:
 
     @property
     def expected(self) -> float:
-        """The expected number of questions of a whole call under the flow's priors."""
+        """The expected cost of a whole call's questions under the flow's priors."""
         return self.plan.expected
 
     def next_question(self, known: Known) -> str | None:
@@ -72,12 +60,14 @@ class FewestQuestions:
 
 
 @lru_cache(maxsize=16)
-def _plan(flow: Flow, exact_limit: int) -> tuple[Board, Exact | Greedy]:
-    """One plan per flow and bound, shared by every app the process builds (tests build many)."""
+def _plan(flow: Flow, costs: Costs, exact_limit: int) -> tuple[Board, Exact | Greedy]:
+    """One plan per flow, costs and bound, shared by every app the process builds (tests build many)."""
     board = Board(flow)
+    if any(cost <= 0 for cost in costs):
+        raise ValueError("every question must cost more than nothing")
     if len(flow.criteria) <= exact_limit:
         try:
-            return board, Exact(board, budget=EXACT_STATES)
+            return board, Exact(board, costs, budget=EXACT_STATES)
         except TooLarge:
             log.info("flow %s: exact plan over %d states, using the greedy plan", flow.id, EXACT_STATES)
-    return board, Greedy(board)
+    return board, Greedy(board, costs)

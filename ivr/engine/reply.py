@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Union
 
 from ivr.engine.state import CallState
@@ -41,12 +42,14 @@ class Listen:
     """Speak while listening; the caller's input is handled against `state`.
 
     With `closing`, silence ends the call after those lines (used at the result);
-    without, silence comes back as a silence event on the same state.
+    without, silence comes back as a silence event on the same state. `patience` is how many
+    seconds of silence to wait, when not the configured time (the greeting barely waits).
     """
 
     lines: tuple[Line, ...]
     state: CallState
     closing: tuple[Line, ...] | None = None
+    patience: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,24 @@ class Transfer:
     state: CallState
 
 
+class SmsFate(StrEnum):
+    """What became of the SMS a caller asked for, as far as the line knows: its prompt is sms.<value>."""
+
+    ON_ITS_WAY = "on_its_way"  # accepted for sending (queued, or sent already)
+    CAPPED = "capped"  # this number had its share of SMS today
+    FAILED = "failed"  # known not to leave
+
+
 @dataclass(frozen=True)
 class Text:
-    """Send `message` to the caller by SMS, then tell them how it went, back at `state`."""
+    """Send `message` to the caller by SMS, then tell them how it went, back at `state`.
+
+    `extras` follow the message while the SMS stays short enough, the most useful first.
+    """
 
     message: tuple[Line, ...]
     state: CallState
+    extras: tuple[Line, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,10 @@ def infer(flow: Flow, answers: Iterable[tuple[str, bool]]) -> dict[str, bool]:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Providers sorted into eligible, excluded and still open."""
+    """The failed gate if any, the providers usable, and those still open."""
 
     gate_failed: str | None
     eligible: tuple[Provider, ...]
-    excluded: tuple[Provider, ...]
     open: tuple[Provider, ...]
 
     @property
@@ -40,44 +39,43 @@ class Verdict:
         return self.gate_failed is not None or not self.open
 
 
+def requirements(flow: Flow, provider: Provider) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a provider needs: these criteria answered yes, and these (its exclusions) answered no."""
+    return provider.criteria, flow.excluders(provider.id)
+
+
+def standing(flow: Flow, provider: Provider, known: Known) -> bool | None:
+    """True when the provider is usable, False once it is lost, None while the answers leave it open."""
+    yes, no = requirements(flow, provider)
+    values = [known.get(c) for c in yes] + [None if c not in known else not known[c] for c in no]
+    if False in values:
+        return False
+    return None if None in values else True
+
+
 def judge(flow: Flow, known: Known) -> Verdict:
-    """Apply the rule: a provider is usable when all its criteria are yes, lost at the first no."""
+    """Apply the rule: usable with every criterion yes and no exclusion yes, lost at the first miss."""
     failed = next((g for g in flow.gates if known.get(g) is False), None)
-    eligible, excluded, pending = [], [], []
-    for provider in flow.providers:
-        values = [known.get(c) for c in provider.criteria]
-        if False in values:
-            excluded.append(provider)
-        elif None in values:
-            pending.append(provider)
-        else:
-            eligible.append(provider)
-    if any(g not in known for g in flow.gates) and failed is None:
-        pending = list(flow.providers)
-        eligible, excluded = [], []
-    return Verdict(failed, tuple(eligible), tuple(excluded), tuple(pending))
+    if failed is None and any(g not in known for g in flow.gates):
+        return Verdict(None, (), flow.providers)
+    states = [(p, standing(flow, p, known)) for p in flow.providers]
+    eligible = tuple(p for p, usable in states if usable)
+    pending = tuple(p for p, usable in states if usable is None)
+    return Verdict(failed, eligible, pending)
 
 
-def undecided_criteria(flow: Flow, known: Known) -> tuple[str, ...]:
-    """Criteria whose answer could still change the result, in flow order."""
-    if any(known.get(g) is False for g in flow.gates):
-        return ()
-    open_gates = [g for g in flow.gates if g not in known]
-    wanted: set[str] = set(open_gates)
-    for provider in flow.providers:
-        values = [known.get(c) for c in provider.criteria]
-        if False not in values:
-            wanted.update(c for c, v in zip(provider.criteria, values, strict=False) if v is None)
-    return tuple(c.id for c in flow.criteria if c.id in wanted)
+def closest(flow: Flow, known: Known) -> Provider | None:
+    """The provider needing the fewest more yeses: fewest noes, then most yeses, then flow order.
 
-
-def closest(flow: Flow, known: Known) -> Provider:
-    """The provider needing the fewest more yeses: fewest noes, then most yeses, then flow order."""
+    A provider an answer excludes is out of reach whatever the caller fetches, so it is never the
+    closest; None when every provider is excluded.
+    """
     def distance(p: Provider) -> tuple[int, int]:
         values = [known.get(c) for c in p.criteria]
         return values.count(False), -values.count(True)
 
-    return min(flow.providers, key=distance)
+    reachable = [p for p in flow.providers if not any(known.get(c) for c in flow.excluders(p.id))]
+    return min(reachable, key=distance, default=None)
 
 
 def eligible(flow: Flow, answers: Iterable[tuple[str, bool]]) -> tuple[Provider, ...]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ivr.engine.reply import Line, line
+from ivr.engine.reply import Line, PhoneNumber, line
 from ivr.engine.rules import eligible
 from ivr.engine.state import CallState
-from ivr.flow import Flow
+from ivr.flow import Flow, Provider
 
 # The advisor hears each answer up to this many; beyond, only the noes, to stay under 20 seconds.
 WHISPER_DETAIL = 6
@@ -36,9 +36,24 @@ def _short(flow: Flow, cid: str) -> Line:
     return line(criterion.short or criterion.label)
 
 
-def text(flow: Flow, state: CallState) -> tuple[Line, ...]:
-    """The result as an SMS: the usable providers and their sites, the steps, the cautions."""
-    usable = eligible(flow, state.answers)
-    sites = tuple(line("sms.provider", site=p.site) for p in usable)
+def text(flow: Flow, state: CallState) -> tuple[tuple[Line, ...], tuple[Line, ...]]:
+    """The result as an SMS: the usable accounts with their sites and help lines, and the steps;
+    then, while the message stays short, the cautions and the way without internet."""
+    return text_for(eligible(flow, state.answers))
+
+
+def text_for(usable: tuple[Provider, ...]) -> tuple[tuple[Line, ...], tuple[Line, ...]]:
+    """The SMS for these accounts: (the message, the extras added while it stays short)."""
+    sites = tuple(
+        line("sms.message.provider_phone", site=p.site, number=written(p.phone)) if p.phone
+        else line("sms.message.provider", site=p.site)
+        for p in usable
+    )
     cautions = tuple(line(p.caution) for p in usable if p.caution)
-    return (line("sms.eligible"), *sites, line("sms.steps"), *cautions)
+    return (line("sms.message.eligible"), *sites, line("sms.message.steps")), (
+        *cautions, line("sms.message.offline"))
+
+
+def written(digits: str) -> str:
+    """A phone number as it is written in France, in pairs: « 09 69 39 91 11 », « 36 46 »."""
+    return " ".join(PhoneNumber(digits).pairs())

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from ivr.engine.reply import Line
-from ivr.engine.state import CallState, Phase
-from ivr.engine.summary import text
+from ivr.engine.summary import text_for
 from ivr.errors import ContentError
 from ivr.flow import Flow
 from ivr.prompts import Catalog
@@ -22,15 +21,21 @@ def french_mobile(number: str) -> bool:
     return bool(FRENCH_MOBILE.match(number))
 
 
-def compose(catalog: Catalog, lines: tuple[Line, ...]) -> str:
-    """The message, one line of text per Line."""
-    return "\n".join(catalog.render(item) for item in lines)
+def compose(catalog: Catalog, lines: tuple[Line, ...], extras: tuple[Line, ...] = ()) -> str:
+    """The message, one line of text per Line; each extra line added if the SMS stays within
+    MAX_SEGMENTS, the most useful first (the least useful are the first dropped)."""
+    text = "\n".join(catalog.render(item) for item in lines)
+    for extra in extras:
+        longer = f"{text}\n{catalog.render(extra)}"
+        if measure(longer).segments <= MAX_SEGMENTS:
+            text = longer
+    return text
 
 
 def longest(flow: Flow, catalog: Catalog) -> str:
-    """The longest message this flow can send: every provider usable, every caution said."""
-    everything = tuple((c.id, True) for c in flow.criteria)
-    return compose(catalog, text(flow, CallState(Phase.RESULT, answers=everything)))
+    """The longest message this flow could send: every provider usable (extras only fill what is left)."""
+    message, _extras = text_for(flow.providers)
+    return compose(catalog, message)
 
 
 def check_length(flow: Flow, catalog: Catalog, origin: str) -> Length:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from typing import Protocol, TextIO
 
 import requests
@@ -36,23 +38,34 @@ class TwilioSender:
             self.origin = {"messaging_service_sid": settings.messaging_service_sid}
         else:
             self.origin = {"from_": settings.sms_from}
+        # Failures by kind since this worker started, so a log line tells a one-off from a pattern.
+        self.failures: Counter[str] = Counter()
+        self._lock = threading.Lock()
 
     def send(self, to: str, body: str, ref: str) -> bool:
         try:
             message = self.client.messages.create(to=to, body=body, **self.origin)
         except (TwilioRestException, TwilioServiceException) as error:
             # The exception's text quotes the number: log only Twilio's code and the HTTP status.
-            log.warning("call %s: SMS refused by Twilio (error %s, HTTP %s)", ref, error.code, error.status)
-            return False
+            return self._failed(ref, f"refused by Twilio (error {error.code}, HTTP {error.status})",
+                                f"twilio-{error.code}")
         except requests.exceptions.Timeout:
-            log.warning("call %s: SMS not sent, Twilio did not answer within %.0f s", ref, TIMEOUT)
-            return False
+            return self._failed(ref, f"Twilio did not answer within {TIMEOUT:.0f} s", "timeout")
         except (requests.exceptions.RequestException, TwilioException) as error:
-            log.warning("call %s: SMS not sent (%s)", ref, type(error).__name__)
-            return False
+            return self._failed(ref, type(error).__name__, "network")
+        except ValueError:
+            # A 2xx whose body is not JSON (a proxy's page, a truncated answer): maybe sent, not confirmed.
+            return self._failed(ref, "Twilio's answer was not JSON, the message is not confirmed", "not-json")
         log.info("call %s: SMS accepted by Twilio (%s, %d segments)", ref, message.status,
                  measure(body).segments)
         return True
+
+    def _failed(self, ref: str, why: str, kind: str) -> bool:
+        with self._lock:
+            self.failures[kind] += 1
+            count = self.failures[kind]
+        log.warning("call %s: SMS not sent: %s (%s failure %d since start)", ref, why, kind, count)
+        return False
 
 
 class PrintSender:

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.config import BASIC_VOICES, Settings
+from ivr.config import Settings
 from ivr.engine.intents import FILLER
 from ivr.engine.reply import Hangup, Line, Listen, Reply, Transfer, line
-from ivr.engine.state import CallState
 from ivr.prompts import Catalog
 
 LANGUAGE = "fr-FR"
+# Where to get help in person, said when the server failed: it needs no call state.
+OFFLINE = (line("help.france_services"), line("help.mairie"))
 # Seconds the advisor's phone rings before the caller is told nobody answered.
 DIAL_TIMEOUT = 20
 
 
 @dataclass(frozen=True)
 class Links:
-    """URLs the TwiML points back to, each carrying the call state."""
+    """URLs the TwiML points back to; each carries the reply's state as a token, or a stand-in for it."""
 
-    step: Callable[[CallState], str]
-    silence: Callable[[CallState], str]
-    dial: Callable[[CallState], str]
-    whisper: Callable[[CallState], str]
+    step: str
+    silence: str
+    dial: str
+    whisper: str
 
 
 class Renderer:
@@ -34,8 +34,7 @@ class Renderer:
     def __init__(self, settings: Settings, catalog: Catalog) -> None:
         self.catalog = catalog
         self.voice = settings.voice
-        # Basic voices ignore SSML, so a rate would only be noise for them.
-        self.rate = "" if settings.voice in BASIC_VOICES else settings.speech_rate
+        self.rate = settings.speech_rate
         self.timeout = settings.input_timeout
         self.helpline = settings.helpline_number
         self.time_limit = settings.dial_time_limit
@@ -67,28 +66,28 @@ class Renderer:
                 num_digits=1,
                 finish_on_key="",
                 # Each failed try buys more time: slower callers get it without asking (Section 508).
-                timeout=self.timeout * (1 + reply.state.tries),
+                timeout=reply.patience or self.timeout * (1 + reply.state.tries),
                 speech_timeout="auto",
                 hints=self.hints,
-                action=links.step(reply.state),
+                action=links.step,
                 method="POST",
             )
             self.say(gather, reply.lines)
             if reply.closing is None:
-                response.redirect(links.silence(reply.state), method="POST")
+                response.redirect(links.silence, method="POST")
             else:
                 self.say(response, reply.closing)
                 response.hangup()
         elif isinstance(reply, Transfer):
             self.say(response, reply.lines)
             dial = response.dial(
-                action=links.dial(reply.state),
+                action=links.dial,
                 method="POST",
                 caller_id=caller_id,
                 time_limit=self.time_limit,
                 timeout=DIAL_TIMEOUT,
             )
-            dial.number(self.helpline, url=links.whisper(reply.state), method="POST")
+            dial.number(self.helpline, url=links.whisper, method="POST")
         elif isinstance(reply, Hangup):
             self.say(response, reply.lines)
             response.hangup()
@@ -102,9 +101,9 @@ class Renderer:
             # No action URL: it would point at the server that just failed. If nobody answers,
             # Twilio goes on with the help below.
             response.dial(self.helpline, time_limit=self.time_limit, timeout=DIAL_TIMEOUT)
-            self.say(response, (line("help.in_person"), line("fallback.later"), line("goodbye")))
+            self.say(response, (*OFFLINE, line("fallback.later"), line("goodbye")))
         else:
-            self.say(response, (line("error.technical"), line("help.in_person"), line("goodbye")))
+            self.say(response, (line("error.technical"), *OFFLINE, line("goodbye")))
         response.hangup()
         return str(response)
 

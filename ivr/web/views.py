@@ -4,20 +4,18 @@ reply into TwiML."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from ivr.assistant import Assistant, Heard, Party
-from ivr.engine import token
+from ivr.config import E164
 from ivr.engine.reply import Reply
-from ivr.web.documents import Documents
+from ivr.web.documents import STATE, Documents
 from ivr.web.security import SignatureCheck
 from ivr.web.twiml import Links, Renderer
 
 log = logging.getLogger("ivr.call")
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 voice = Blueprint("voice", __name__, url_prefix="/voice")
 
 # Twilio sends one key per Gather here; anything longer is noise, not an answer.
@@ -55,7 +53,8 @@ def _party() -> Party:
     outbound = _field("Direction").startswith("outbound")
     ours = _field("From" if outbound else "To")
     # A SIP or client address is no caller ID: Twilio would refuse the <Dial>.
-    return Party(_field("CallSid"), _field("To" if outbound else "From"), ours if E164.match(ours) else "")
+    person = _field("To" if outbound else "From")
+    return Party(_field("CallSid"), person, ours if E164.fullmatch(ours) else "")
 
 
 def _heard() -> Heard:
@@ -77,22 +76,24 @@ def check_signature() -> None:
 
 
 def _links() -> Links:
-    flow = service().call.flow
-
-    def to(endpoint: str, **extra: str):
-        return lambda state: url_for(endpoint, s=token.encode(flow, state), **extra)
-
     return Links(
-        step=to("voice.step"),
-        silence=to("voice.step", silence="1"),
-        dial=to("voice.dial"),
-        whisper=to("voice.whisper"),
+        step=url_for("voice.step", s=STATE),
+        silence=url_for("voice.step", s=STATE, silence="1"),
+        dial=url_for("voice.dial", s=STATE),
+        whisper=url_for("voice.whisper", s=STATE),
+    )
+
+
+def document(reply: Reply, party: Party) -> str:
+    """The TwiML text of a reply for this call, its links carrying the call's own state token."""
+    assistant = service().assistant
+    return service().documents.text(
+        reply, party.ours or None, request.script_root, _links, lambda state: assistant.token(state, party)
     )
 
 
 def _twiml(reply: Reply, party: Party) -> Response:
-    document = service().documents.text(reply, party.ours or None, request.script_root, _links)
-    return Response(document, mimetype="text/xml")
+    return Response(document(reply, party), mimetype="text/xml")
 
 
 def _token() -> str:
@@ -127,7 +128,8 @@ def dial() -> Response:
 
 @voice.post("/whisper")
 def whisper() -> Response:
-    lines = service().assistant.whisper(_token())
+    # Twilio fetches the whisper on the advisor's leg: the caller's call is its parent.
+    lines = service().assistant.whisper(_field("ParentCallSid"), _token())
     return Response(str(service().renderer.whisper(lines)), mimetype="text/xml")
 
 
