@@ -42,7 +42,7 @@ def create_app(
     """
     settings = load_settings(config)
     content = load_content(settings.flow, settings.prompts)
-    # Loaded now so a broken data file stops start-up; the call offers it in phase 2 of issue 9.
+    # Loaded once per worker; a broken data file stops start-up.
     places = load_places(settings.places_data, content.catalog, settings.prompts)
     app = Flask(__name__)
     if not settings.auth_token:
@@ -55,7 +55,7 @@ def create_app(
     # What each question costs the caller in seconds, from its prompt: the planner minimises their sum.
     planner = FewestSeconds(content.flow, question_seconds(content.flow, content.catalog.render))
     assistant = Assistant(
-        call=Call(content.flow, planner, advisor=advisor),
+        call=Call(content.flow, planner, advisor=advisor, places=places),
         catalog=content.catalog,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         # Local use without IVR_SECRET: a secret of this process's own (gunicorn.conf.py gives one
@@ -72,7 +72,6 @@ def create_app(
         documents=Documents(renderer),
         fallback=fallback,
     )
-    app.extensions["ivr.places"] = places
     app.config["IVR_SETTINGS"] = settings
     app.register_blueprint(voice)
     # Outermost, so that every route, today's and tomorrow's, is bounded before Flask reads a byte.

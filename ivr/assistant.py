@@ -84,12 +84,18 @@ class Assistant:
             self.sms.running()
         return self.call.start()
 
-    def transferred(self, party: Party, query: Iterable[tuple[str, str]], explain: bool) -> Reply:
-        """A caller sent by a helpline, with the answers it already knows."""
+    def transferred(self, party: Party, query: Iterable[tuple[str, str]], explain: bool,
+                    postcode: str = "") -> Reply:
+        """A caller sent by a helpline, with the answers it already knows and perhaps their postcode."""
         call = self._call(party)
         answers = known_answers(call.flow, query, party.ref)
+        found = call.places.postcode(call.places.entry(digits=postcode.strip()[:6])) if (
+            call.places is not None and postcode) else None
+        if postcode and found is None:
+            log.warning("call %s: transfer parameter 'cp' ignored: not a postcode of the data", party.ref)
         log.info("call %s: transferred in by a helpline, %d answers known", party.ref, len(answers))
-        return self._carry_out(party, call, call.transferred(answers, explain=explain))
+        reply = call.transferred(answers, explain=explain, postcode=found.code if found else "")
+        return self._carry_out(party, call, reply)
 
     def step(self, party: Party, state_token: str, heard: Heard) -> Reply:
         """The caller answered (or stayed silent) at the step the token names."""
@@ -97,6 +103,12 @@ class Assistant:
         state = self._state(party, state_token)
         if state is None:
             return call.restart()
+        if state.phase is Phase.POSTCODE and call.places is not None:
+            # A postcode, not an intent: five keys, or digits and number words in a transcript.
+            entry = call.places.entry(None if heard.silence else heard.digits,
+                                      None if heard.silence else heard.speech)
+            log.info("call %s: postcode %s", party.ref, entry.kind.value)
+            return self._carry_out(party, call, call.postcode(state, entry))
         intent = self._intent(state.phase, heard)
         log.info("call %s: %s at %s %s", party.ref, intent.value, state.phase.name, state.question or "")
         return self._carry_out(party, call, call.handle(state, intent))
@@ -140,6 +152,8 @@ class Assistant:
     def _call(self, party: Party) -> Call:
         """The conversation rules for this caller now: the SMS for French mobiles, the advisor in hours."""
         call = self.call
+        if call.places is not None:
+            call = replace(call, now=self.clock())
         if self.sms is not None and french_mobile(party.person):
             call = replace(call, sms=True)
         if self.schedule is not None and call.advisor.configured:

@@ -22,9 +22,14 @@ SPOKEN_FORMATS = {Format.BUS: "places.bus", Format.ITINERANT: "places.itinerant"
 PROMPTS: dict[str, frozenset[str]] = {
     key: frozenset(names)
     for key, names in {
+        "places.offer": (),
         "places.ask": (),
         "places.ask_speech": (),
+        "places.ask_back": (),
         "places.invalid": (),
+        "places.try_again": (),
+        "places.again": (),
+        "places.back": (),
         "places.readback": ("postcode", "commune"),
         "places.readback_many": ("postcode", "commune"),
         "places.confirm_keys": (),
