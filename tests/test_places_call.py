@@ -76,7 +76,9 @@ def test_key_4_asks_the_postcode_and_twilio_gathers_five_keys_or_up_to_hash(at_r
     assert gather.get("input") == "dtmf speech"
 
 
-def test_a_typed_postcode_is_read_back_with_its_commune_then_the_two_nearest_places(at_result, places, render):
+def test_a_typed_postcode_is_read_back_with_its_commune_then_the_two_nearest_places(
+    at_result, places, render
+):
     phone = at_result()
     phone.press("4")
     phone.press("23000")
@@ -113,7 +115,9 @@ def test_corsica_and_overseas_postcodes_name_places_of_their_own_island(at_resul
     assert all(n.zone == zone for n in places.directory.nearest(places.directory.postcode(code)))
 
 
-def test_key_2_gives_the_next_two_key_1_repeats_and_star_goes_back_to_the_result(at_result, places, render, say):
+def test_key_2_gives_the_next_two_key_1_repeats_and_star_goes_back_to_the_result(
+    at_result, places, render, say
+):
     phone = at_result()
     for keys in ("4", "23000", "1"):
         phone.press(keys)
@@ -127,7 +131,8 @@ def test_key_2_gives_the_next_two_key_1_repeats_and_star_goes_back_to_the_result
     assert say("result.repeat") in heard and say("places.offer") in heard
     # Back at the result, key 1 says the whole result again.
     phone.press("1")
-    assert say("result.eligible", providers=(line("provider.impots"), line("provider.ameli"))) in spoken(phone)
+    both = (line("provider.impots"), line("provider.ameli"))
+    assert say("result.eligible", providers=both) in spoken(phone)
 
 
 def test_after_the_last_places_there_is_no_next_key_and_the_line_does_not_loop(at_result, places, say):
@@ -162,7 +167,8 @@ def test_bad_input_at_the_postcode_is_told_then_the_mairie(at_result, say, entry
     phone.post({"Digits": entry}) if entry == "2300#" else phone.say(entry)
     assert spoken(phone).startswith(" ".join((say("places.invalid"), say("places.ask"))))
     phone.say(entry) if entry != "2300#" else phone.press(entry)
-    assert spoken(phone).startswith(" ".join((say("places.invalid"), say("places.mairie"), say("places.back"))))
+    fallback = (say("places.invalid"), say("places.mairie"), say("places.back"))
+    assert spoken(phone).startswith(" ".join(fallback))
 
 
 def test_silence_at_the_postcode_asks_again_once_then_the_mairie(at_result, say):
@@ -193,7 +199,7 @@ def test_saying_no_to_the_read_back_asks_again_and_counts_as_a_try(at_result, pl
     assert spoken(phone).startswith(" ".join((say("places.mairie"), say("places.back"))))
 
 
-def test_the_sms_after_the_places_carries_the_place_first_heard_and_fits_in_3_segments(at_result, places, app):
+def test_the_sms_after_the_places_carries_the_first_place_last_heard_in_3_segments(at_result, places, app):
     catalog = app.extensions["ivr"].renderer.catalog
     phone = at_result()
     for keys in ("4", "23000", "1", "2", "*"):

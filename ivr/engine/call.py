@@ -338,7 +338,8 @@ class Call:
         found = self.places.directory.postcode(state.postcode)
         if intent in (Intent.YES, Intent.REPEAT):
             return self._places(replace(state, tries=0))
-        if intent in (Intent.NO, Intent.NEXT) and found and say.more(self.places.directory, found, state.page):
+        more = found is not None and say.more(self.places.directory, found, state.page)
+        if intent in (Intent.NO, Intent.NEXT) and more:
             return self._places(replace(state, page=state.page + 1, tries=0))
         if intent is Intent.BACK:
             return self._back_to_result(state, ())
@@ -348,7 +349,6 @@ class Call:
         if tries >= MAX_TRIES or found is None:
             return self._back_to_result(state, ())
         why = line("ask.silence" if intent is Intent.SILENCE else "ask.invalid")
-        more = found is not None and say.more(self.places.directory, found, state.page)
         return Listen((why, *say.keys(more)), replace(state, tries=tries))
 
     def _back_to_result(self, state: CallState, preface: tuple[Line, ...]) -> Reply:
