@@ -37,7 +37,8 @@ def run(args: argparse.Namespace, out) -> int:
     from ivr.config import load_settings
     from ivr.prompts import load_catalog
 
-    settings = load_settings({"places_data": args.data} if args.data else None)
+    # Like `ivr check`: a look at the content, no server, so no Twilio settings needed.
+    settings = load_settings({"IVR_LOCAL": True, **({"IVR_PLACES_DATA": args.data} if args.data else {})})
     catalog = load_catalog(settings.prompts)
     places = load_places(settings.places_data, catalog, settings.prompts)
     show(places, catalog, args.entry, moment(args.at), out)
