@@ -63,8 +63,12 @@ def page(places, code: str, number: int):
 
 
 @pytest.mark.parametrize("query", [IMPOTS_AND_AMELI, NOTHING], ids=["accounts usable", "nothing usable"])
-def test_every_result_offers_the_nearest_france_services_with_key_4(at_result, say, query):
-    assert say("places.offer") in spoken(at_result(query))
+def test_every_result_offers_the_nearest_france_services_with_key_4_in_place_of_the_mairie(
+    at_result, say, query
+):
+    heard = spoken(at_result(query))
+    assert " ".join((say("help.france_services"), say("places.offer"), say("help.relative"))) in heard
+    assert say("help.mairie") not in heard
 
 
 def test_key_4_asks_the_postcode_and_twilio_gathers_five_keys_or_up_to_hash(at_result, say):
@@ -128,7 +132,7 @@ def test_key_2_gives_the_next_two_key_1_repeats_and_star_goes_back_to_the_result
     phone.press("*")
     heard = spoken(phone)
     assert heard.startswith(say("places.back"))
-    assert say("result.repeat") in heard and say("places.offer") in heard
+    assert say("result.repeat") in heard
     # Back at the result, key 1 says the whole result again.
     phone.press("1")
     both = (line("provider.impots"), line("provider.ameli"))
@@ -157,7 +161,7 @@ def test_an_unknown_postcode_gets_a_clear_sentence_and_one_more_try_then_the_mai
     heard = spoken(phone)
     assert heard.startswith(" ".join((say("places.not_found", postcode="98000"), say("places.mairie"),
                                       say("places.back"))))
-    assert say("places.offer") in heard and phone.waiting
+    assert say("result.repeat") in heard and phone.waiting
 
 
 @pytest.mark.parametrize("entry", ["2300#", "abc", "bonjour madame"], ids=["4 digits", "letters", "words"])

@@ -186,7 +186,7 @@ class Call:
             return Transfer((line("transfer.intro"),), replace(state, tries=0))
         why = (line("advisor.closed"), *self.advisor.callback) if self.advisor.configured else (
             line("advisor.none"),)
-        lines = (*why, line("help.keys"), *self._offline())
+        lines = (*why, line("help.keys"), *self._offline(at_result=state.phase is Phase.RESULT))
         return self.present(state, lines)
 
     def _failed(self, state: CallState, intent: Intent) -> Reply:
@@ -212,12 +212,12 @@ class Call:
                 said: tuple[Line, ...] = (line("result.check_gate", item=line(gate.label)),)
             else:
                 said = (line("result.gate_failed", item=line(gate.label)), *self._obtain(gate.id))
-            lines: tuple[Line, ...] = (*said, *self._offline())
+            lines: tuple[Line, ...] = (*said, *self._offline(at_result=True))
         elif usable:
             here = replace(here, focus=state.focus % len(usable))
             lines = self._usable(usable, here.focus)
         else:
-            lines = (*self._closest(known, state), *self._offline())
+            lines = (*self._closest(known, state), *self._offline(at_result=True))
         return Listen((*preface, *lines, *self._result_options(here, usable)), here)
 
     def _usable(self, usable: tuple[Provider, ...], focus: int) -> tuple[Line, ...]:
@@ -237,13 +237,18 @@ class Call:
         if provider.caution:
             lines.append(line(provider.caution))
         if focus == 0:
-            lines.extend(self._offline())
+            lines.extend(self._offline(at_result=True))
             lines.extend(line(key) for key in self.flow.steps)
         return tuple(lines)
 
-    def _offline(self) -> tuple[Line, ...]:
-        """The way that needs no internet: France Services, where to find one, a relative."""
-        return (line("help.france_services"), line("help.mairie"), line("help.relative"))
+    def _offline(self, at_result: bool = False) -> tuple[Line, ...]:
+        """The way that needs no internet: France Services, where to find one, a relative.
+
+        At the result the line finds the place itself (key 4) instead of sending the caller to the
+        mairie: one sentence for another, so the result is no longer.
+        """
+        where = line("places.offer") if at_result and self.places is not None else line("help.mairie")
+        return (line("help.france_services"), where, line("help.relative"))
 
     def _obtain(self, cid: str) -> tuple[Line, ...]:
         obtain = self.flow.criterion(cid).obtain
@@ -259,8 +264,6 @@ class Call:
         # With no account usable, a wrong answer is the first thing to rule out.
         if state.answers and not usable:
             options.append(line("result.correct"))
-        if self.places is not None:
-            options.append(line("places.offer"))
         if self.advisor.reachable:
             options.append(line("keys.advisor"))
         return tuple(options)
