@@ -10,9 +10,12 @@ That caller and fixed profiles (a caller who can use impots.gouv.fr and ameli, a
 nothing usable, a caller whose social-security number does not start with 1 or 2) are then
 played through the app itself (Flask test client) and their speech split into parts: before the
 first question (greeting, then what precedes the first question), the questions, the result (up
-to where the line waits). Goals (issue 8): the median caller of each flow hears at most 80 s in
-all, the greeting at most 10 s, a later question with its short reminder at most 6 s, and no
-single prompt has more than 25 words.
+to where the line waits). Then the nearest France Services (issue 9) for a caller who can use
+impots.gouv.fr and ameli, at 23000 on a Monday at 10:00: the seconds the key-4 offer adds to the
+result, and each turn after it (the postcode question, the read-back, the two nearest places).
+Goals (issue 8): the median caller of each flow hears at most 80 s in all, the greeting at most
+10 s, a later question with its short reminder at most 6 s, and no single prompt has more than
+25 words.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import argparse
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import espeak
 from espeak import seconds
@@ -145,6 +150,30 @@ def longest_prompt(catalog: Catalog) -> tuple[str, int]:
     return key, words(catalog.texts[key])
 
 
+PLACES_POSTCODE = "23000"
+
+
+def places_turns(flow_path: Path, values: Mapping[str, bool]) -> None:
+    """Print the seconds the nearest France Services adds: the offer in the result, then each turn."""
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    app = create_app({"IVR_LOCAL": "1", "IVR_FLOW": str(flow_path), "TWILIO_AUTH_TOKEN": TOKEN},
+                     clock=lambda: monday)
+    service = app.extensions["ivr"]
+    flow, catalog = service.call.flow, service.renderer.catalog
+    phone = Phone(flask_transport(app.test_client()), auth_token=TOKEN)
+    phone.dial()
+    said = " ".join(phone.press("1"))
+    questions = {catalog.render(line(c.prompt)): c.id for c in flow.criteria}
+    while found := [(said.find(text), cid) for text, cid in questions.items() if text in said]:
+        said = " ".join(phone.press("1" if values[min(found)[1]] else "2"))
+    offer = catalog.render(line("places.offer"))
+    print(f"  {'places':16} {'offer in the result':27} {seconds(offer):8.1f} {words(offer):6d}")
+    for part, keys in (("postcode question (key 4)", "4"), ("read-back", PLACES_POSTCODE),
+                       ("two nearest places", "1")):
+        text = " ".join(phone.press(keys))
+        print(f"  {'places':16} {part:27} {seconds(text):8.1f} {words(text):6d}")
+
+
 def report(flow_path: Path) -> float:
     """Print one flow's table; return the median caller's total seconds."""
     app = create_app({"IVR_LOCAL": "1", "IVR_FLOW": str(flow_path), "TWILIO_AUTH_TOKEN": TOKEN})
@@ -166,6 +195,7 @@ def report(flow_path: Path) -> float:
             later = [seconds(t) for t in heard.questions[1:]]
             print(f"  {'':16} greeting turn {seconds(turns[0]):.1f} s (goal ≤ {GOAL_GREETING:.0f}); later "
                   f"questions with reminder: max {max(later, default=0):.1f} s (goal ≤ {GOAL_QUESTION:.0f})")
+    places_turns(flow_path, fixed_profiles(flow)["impots + ameli"])
     key, most = longest_prompt(catalog)
     print(f"  longest prompt: {key}, {most} words (goal ≤ {MAX_WORDS})")
     return median_seconds

@@ -27,6 +27,7 @@ from ivr.journal.recorder import Journal
 from ivr.journal.writer import Writer
 from ivr.observe import logs
 from ivr.observe.metrics import Metrics
+from ivr.places.service import load_places
 from ivr.sms.outbox import Outbox
 from ivr.sms.postbox import Postbox, SendNow
 from ivr.sms.sender import Sender, TwilioSender
@@ -58,6 +59,8 @@ def create_app(
     settings = load_settings(config)
     logs.configure(settings.log_format)
     content = load_content(settings.flow, settings.prompts)
+    # Loaded once per worker; a broken data file stops start-up.
+    places = load_places(settings.places_data, content.catalog, settings.prompts)
     app = Flask(__name__)
     if not settings.auth_token:
         log.warning("IVR_LOCAL=1 without TWILIO_AUTH_TOKEN: webhook signatures are NOT checked (local use)")
@@ -77,7 +80,7 @@ def create_app(
     # the workers of a local server), so tokens and call references do not outlive it.
     keys = settings.secrets or (secrets.token_urlsafe(32),)
     assistant = Assistant(
-        call=Call(content.flow, planner, advisor=advisor),
+        call=Call(content.flow, planner, advisor=advisor, places=places),
         catalog=content.catalog,
         understanding=Understanding(content.catalog.vocabulary, settings.min_confidence),
         tokens=Tokens(content.flow, keys),

@@ -108,12 +108,18 @@ class Assistant:
         self.journal.note(party.ref, Webhook.INCOMING, reply=reply)
         return reply
 
-    def transferred(self, party: Party, query: Iterable[tuple[str, str]], explain: bool) -> Reply:
-        """A caller sent by a helpline, with the answers it already knows."""
+    def transferred(self, party: Party, query: Iterable[tuple[str, str]], explain: bool,
+                    postcode: str = "") -> Reply:
+        """A caller sent by a helpline, with the answers it already knows and perhaps their postcode."""
         call = self._call(party)
         answers = known_answers(call.flow, query, party.ref)
+        found = call.places.postcode(call.places.entry(digits=postcode.strip()[:6])) if (
+            call.places is not None and postcode) else None
+        if postcode and found is None:
+            log.warning("call %s: transfer parameter 'cp' ignored: not a postcode of the data", party.ref)
         log.debug("call %s: transferred in by a helpline, %d answers known", party.ref, len(answers))
-        reply, sms = self._carry_out(party, call, call.transferred(answers, explain=explain))
+        reply = call.transferred(answers, explain=explain, postcode=found.code if found else "")
+        reply, sms = self._carry_out(party, call, reply)
         self.journal.note(party.ref, Webhook.TRANSFERRED, reply=reply, outcome=sms)
         return reply
 
@@ -131,6 +137,14 @@ class Assistant:
             reply = call.after_text(state, SmsFate.FAILED)
             # The journal has this SMS already (queued); what became of it is counted in ivr_sms_delivery.
             self.journal.note(party.ref, Webhook.STEP, state, None, reply)
+            return reply
+        if state.phase is Phase.POSTCODE and call.places is not None:
+            # A postcode, not an intent: five keys, or digits and number words in a transcript.
+            entry = call.places.entry(None if heard.silence else heard.digits,
+                                      None if heard.silence else heard.speech)
+            log.debug("call %s: postcode %s", party.ref, entry.kind.value)
+            reply, sms = self._carry_out(party, call, call.postcode(state, entry))
+            self.journal.note(party.ref, Webhook.STEP, state, entry.kind.value, reply, outcome=sms)
             return reply
         intent = self._intent(state.phase, heard)
         log.debug("call %s: %s at %s %s", party.ref, intent.value, state.phase.name, state.question or "")
@@ -187,6 +201,8 @@ class Assistant:
     def _call(self, party: Party) -> Call:
         """The conversation rules for this caller now: the SMS for French mobiles, the advisor in hours."""
         call = self.call
+        if call.places is not None:
+            call = replace(call, now=self.clock())
         if self.sms is not None and french_mobile(party.person):
             call = replace(call, sms=True)
         if self.schedule is not None and call.advisor.configured:

@@ -1,4 +1,4 @@
-"""`ivr call`: play a whole call in the terminal; `ivr check`: validate the content files."""
+"""`ivr call`: play a whole call in the terminal; `ivr check`: validate the content files; `ivr places`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ivr.errors import IvrError
 from ivr.hours import PARIS
 from ivr.journal.cli import add_commands
 from ivr.phone import CallFailed, Phone, flask_transport, http_transport
+from ivr.places.command import add_parser as add_places
 
 KEYS = set("0123456789*#")
 SILENCE = "."
@@ -96,12 +97,16 @@ def check(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     from ivr.config import load_settings
     from ivr.content import load_content
+    from ivr.places.service import load_places
 
     # The content files only: no server starts, so the secrets a server needs are not asked for.
     settings = load_settings({"IVR_LOCAL": True, **({"IVR_FLOW": args.flow} if args.flow else {})})
     content = load_content(settings.flow, settings.prompts)
     print(f"ok: {settings.flow} ({len(content.flow.criteria)} criteria, "
           f"{len(content.flow.providers)} providers) with {settings.prompts}", file=out)
+    directory = load_places(settings.places_data, content.catalog, settings.prompts).directory
+    print(f"ok: {settings.places_data} ({len(directory.places)} France Services places, "
+          f"{len(directory.postcodes)} postcodes)", file=out)
     return 0
 
 
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("--flow", help="flow file (default: IVR_FLOW)")
     validate.set_defaults(run=check)
     add_commands(commands)
+    add_places(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     try:

@@ -33,6 +33,7 @@ ENVIRONMENT = {
     "IVR_SECRET_PREVIOUS": "secret_previous",
     "IVR_FLOW": "flow",
     "IVR_PROMPTS": "prompts",
+    "IVR_PLACES_DATA": "places_data",
     "IVR_VOICE": "voice",
     "IVR_SPEECH_RATE": "speech_rate",
     "IVR_SPEECH_MIN_CONFIDENCE": "min_confidence",
@@ -82,6 +83,7 @@ class Settings(BaseModel):
     secret: str = Field(default="", repr=False)
     secret_previous: str = Field(default="", repr=False)
     prompts: Path = Path("prompts/fr")
+    places_data: Path = Path("data")
     voice: str = "Polly.Lea-Neural"
     speech_rate: str = ""
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -220,7 +222,7 @@ class Settings(BaseModel):
         """Whether results can be sent by SMS through Twilio's REST API."""
         return bool(self.account_sid and self.auth_token and (self.sms_from or self.messaging_service_sid))
 
-    @field_validator("flow", "prompts")
+    @field_validator("flow", "prompts", "places_data")
     @classmethod
     def _from_root(cls, path: Path) -> Path:
         # A relative path means the working directory when it exists there, else the project's.

@@ -20,7 +20,7 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 # The state token spends six bits of a byte on a criterion's index (two on its answer).
 MAX_CRITERIA = 63
 # Query parameters the voice webhooks already use; a criterion's code must not shadow them.
-RESERVED_CODES = frozenset({"s", "silence", "intro"})
+RESERVED_CODES = frozenset({"s", "silence", "intro", "cp"})
 
 
 class Model(BaseModel):

@@ -14,11 +14,13 @@ from ivr.engine.reply import Line, Param, PhoneNumber
 from ivr.errors import ContentError
 
 VOCABULARY_FILE = "understand.yaml"
+# Number words understood in a spoken postcode, by value (ivr/places/heard.py).
+NUMBER_WORDS_FILE = "understand-numbers.yaml"
 LIST_KEYS = ("list.separator", "list.last")
 # The most words one spoken prompt may have: older callers keep short sentences best (issue 8).
 MAX_WORDS = 25
 # Prompts that are written (the SMS), not spoken: the word limit does not apply.
-WRITTEN = "sms.message."
+WRITTEN = ("sms.message.", "places.sms.")
 # Words for 0 to 99, to speak phone numbers in pairs of digits.
 NUMBER_KEYS = tuple(f"number.{n}" for n in range(100))
 
@@ -30,6 +32,7 @@ class Catalog:
     texts: Mapping[str, str]
     sources: Mapping[str, str]
     vocabulary: Mapping[str, tuple[str, ...]]
+    number_words: Mapping[str, tuple[str, ...]]
 
     def render(self, item: Line) -> str:
         """The sentence a Line stands for, placeholders filled in."""
@@ -89,10 +92,14 @@ def load_catalog(folder: str | Path) -> Catalog:
     texts: dict[str, str] = {}
     sources: dict[str, str] = {}
     vocabulary: dict[str, tuple[str, ...]] = {}
+    number_words: dict[str, tuple[str, ...]] = {}
     for path in files:
         data = _read(path)
         if path.name == VOCABULARY_FILE:
             vocabulary = _words(path, data)
+            continue
+        if path.name == NUMBER_WORDS_FILE:
+            number_words = _words(path, data)
             continue
         for key, text in _flatten(path, data, ""):
             if key in texts:
@@ -107,7 +114,7 @@ def load_catalog(folder: str | Path) -> Catalog:
         if not key.startswith(WRITTEN) and words(text) > MAX_WORDS:
             expected = f"at most {MAX_WORDS} words a spoken prompt (has {words(text)})"
             raise ContentError(sources[key], key, expected)
-    catalog = Catalog(texts, sources, vocabulary)
+    catalog = Catalog(texts, sources, vocabulary, number_words)
     catalog.require({key: frozenset() for key in (*LIST_KEYS, *NUMBER_KEYS)}, str(folder))
     return catalog
 

@@ -106,8 +106,10 @@ METHODS = {"GET", "POST"}
 
 # What Twilio posts besides the caller's input; To is our line, the Dial's caller id.
 FORM = {"CallSid": "CA0123456789abcdef0123456789abcdef", "From": "+33612345678", "To": "+33900000000"}
-KEYS = "123*#09"
+KEYS = "1234*#09"
 ANSWERS = "12"
+# Posted where the line awaits a postcode (numDigits 5): known, unknown, back, too short.
+POSTCODES = ("23000", "00000", "*", "2300#")
 
 
 def problems(document: ET.Element) -> list[str]:
@@ -156,7 +158,7 @@ def walk(app) -> set[str]:
     assistant = service.assistant
     party = Party(FORM["CallSid"], FORM["From"], FORM["To"])
 
-    def answers(url: str, tag: str, main: bool) -> list[tuple[Reply, bool]]:
+    def answers(url: str, tag: str, main: bool, digits: str = "1") -> list[tuple[Reply, bool]]:
         """The replies to what Twilio may post to this URL of a <Gather>, <Redirect> or <Dial>,
         each with whether it is on an answer path."""
         parts = urllib.parse.urlsplit(url)
@@ -165,6 +167,8 @@ def walk(app) -> set[str]:
         if parts.path == "/voice/step" and tag == "Redirect":
             assert query.get("silence") == ["1"], url
             return [(assistant.step(party, token, Heard(silence=True)), main)]
+        if parts.path == "/voice/step" and digits != "1":
+            return [(assistant.step(party, token, Heard(digits=key)), False) for key in POSTCODES]
         if parts.path == "/voice/step":
             return [(assistant.step(party, token, Heard(digits=key)), main and key in ANSWERS)
                     for key in KEYS]
@@ -196,7 +200,7 @@ def walk(app) -> set[str]:
             documents.add(body)
             for element in ET.fromstring(body).iter():
                 if element.tag == "Gather":
-                    todo.extend(answers(element.get("action"), "Gather", main))
+                    todo.extend(answers(element.get("action"), "Gather", main, element.get("numDigits")))
                 elif element.tag == "Redirect":
                     todo.extend(answers(element.text, "Redirect", main))
                 elif element.tag == "Dial" and element.get("action"):
@@ -227,6 +231,9 @@ def test_the_walk_reaches_every_kind_of_step(documents):
     tags = {element.tag for body in documents for element in ET.fromstring(body).iter()}
     assert {"Gather", "Say", "Redirect", "Hangup"} <= tags
     assert len(documents) > 50
+    # The places after the result: the postcode question (five keys) is walked too.
+    gathers = [e for body in documents for e in ET.fromstring(body).iter() if e.tag == "Gather"]
+    assert any(gather.get("numDigits") == "5" for gather in gathers)
 
 
 def test_every_webhook_answers_as_text_xml(config):

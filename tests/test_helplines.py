@@ -414,12 +414,12 @@ def test_two_criteria_with_one_query_name_stop_start_up(tmp_path):
         load_flow(_flow_file(tmp_path, clash))
 
 
-@pytest.mark.parametrize("code", ["s", "silence", "intro"])
+@pytest.mark.parametrize("code", ["s", "silence", "intro", "cp"])
 def test_a_query_name_used_by_the_webhooks_stops_start_up(tmp_path, code):
     def reserve(criteria):
         criteria[1]["code"] = code
 
-    with pytest.raises(ContentError, match=r"criteria\[1\]\.code: a name other than intro, s, silence"):
+    with pytest.raises(ContentError, match=r"criteria\[1\]\.code: a name other than cp, intro, s, silence"):
         load_flow(_flow_file(tmp_path, reserve))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from ivr.db.engine import is_sqlite
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The PostgreSQL advisory lock that lets one process at a time migrate a shared database.
 LOCK_KEY = zlib.crc32(b"ivr.db.migrate")
+# Threads of one process migrating at once (the file lock and the advisory lock are for processes).
+_in_process = threading.Lock()
 
 
 def config(connection: Connection | None = None) -> Config:
@@ -57,7 +60,11 @@ def upgrade(engine: Engine) -> str:
 def ensure(engine: Engine) -> None:
     """Upgrade the database unless it is already at the newest revision (the usual case, one query)."""
     if current(engine) != head():
-        upgrade(engine)
+        # The journal's writer and the SMS outbox may both find the database empty at once, in
+        # one process: the second waits here, then finds it made.
+        with _in_process:
+            if current(engine) != head():
+                upgrade(engine)
 
 
 @contextlib.contextmanager

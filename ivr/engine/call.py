@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from ivr.engine.intents import Intent
 from ivr.engine.planner import Planner
@@ -11,11 +12,16 @@ from ivr.engine.rules import Known, closest, eligible, infer, judge
 from ivr.engine.state import CallState, Phase
 from ivr.engine.summary import text
 from ivr.flow import Flow, Provider
+from ivr.places import say
+from ivr.places.heard import Entry, Kind
+from ivr.places.service import Places
 
 # Failed tries at one step before the line stops asking (ISO/IEC 13714: limit the retries).
 MAX_TRIES = 3
 # Seconds the greeting waits for a key before going on: any key skips it, silence barely waits.
 GREETING_PATIENCE = 1
+# Postcodes the line could not use before it gives the mairie instead: one more try (issue 9).
+POSTCODE_TRIES = 2
 
 
 @dataclass(frozen=True)
@@ -41,15 +47,24 @@ class Call:
     advisor: Advisor = Advisor()
     # Whether this caller can receive the result by SMS: the edge knows the number and the set-up.
     sms: bool = False
+    # The nearest France Services, from a postcode after the result; None: not offered.
+    places: Places | None = None
+    # The time opening hours are said for; None: now.
+    now: datetime | None = None
 
     def start(self) -> Reply:
         """The greeting: an automated service, in one sentence; any key skips it."""
         return Listen((line("greeting.welcome"),), CallState(Phase.GREET), patience=GREETING_PATIENCE)
 
-    def transferred(self, answers: tuple[tuple[str, bool], ...], explain: bool = False) -> Reply:
-        """A caller sent by a helpline: one sentence of welcome, then the questions not yet answered."""
+    def transferred(self, answers: tuple[tuple[str, bool], ...], explain: bool = False,
+                    postcode: str = "") -> Reply:
+        """A caller sent by a helpline: one sentence of welcome, then the questions not yet answered.
+
+        A postcode the helpline passed on (`cp=23000`) is read back at key 4, not asked.
+        """
         about = (line("transfer.about"),) if explain else ()
-        return self._first(CallState(Phase.ASK, answers=answers), (line("transfer.welcome"), *about))
+        state = CallState(Phase.ASK, answers=answers, postcode=postcode)
+        return self._first(state, (line("transfer.welcome"), *about))
 
     def restart(self) -> Reply:
         """Back to the first question, with an apology, when a call's state was lost."""
@@ -61,6 +76,15 @@ class Call:
             return self._first(state, ())
         if state.phase is Phase.RESULT:
             return self._at_result(state, intent)
+        if state.phase is Phase.POSTCODE:
+            # Only the edge reads a postcode (keys or words): an intent here is a silence or a key.
+            entry = Entry(Kind.SILENCE if intent is Intent.SILENCE else Kind.BACK if intent is Intent.BACK
+                          else Kind.INVALID)
+            return self.postcode(state, entry)
+        if state.phase is Phase.CONFIRM:
+            return self._at_confirm(state, intent)
+        if state.phase is Phase.PLACES:
+            return self._at_places(state, intent)
         return self._at_question(state, intent)
 
     def after_transfer(self, state: CallState, connected: bool) -> Reply:
@@ -76,6 +100,9 @@ class Call:
             return self.result(state, preface)
         if state.phase is Phase.GREET:
             return self.start()
+        if state.phase in (Phase.POSTCODE, Phase.CONFIRM, Phase.PLACES):
+            # After a failed transfer from the places: their result, where key 4 leads back.
+            return self.result(replace(state, phase=Phase.RESULT), preface)
         return self.ask(state, preface)
 
     def ask(
@@ -135,7 +162,12 @@ class Call:
             return self.result(replace(state, tries=0, focus=(state.focus + 1) % len(usable)))
         if intent is Intent.SMS and self.sms and not state.sms_sent and usable:
             message, extras = text(self.flow, state)
-            return Text(message, state, extras)
+            return Text(message, state, (*self._place_sms(state), *extras))
+        if intent is Intent.PLACES and self.places is not None:
+            found = self.places.directory.postcode(state.postcode) if state.postcode else None
+            if found is not None:
+                return Listen(say.readback(found), replace(state, phase=Phase.CONFIRM, page=0, tries=0))
+            return self._ask_postcode(replace(state, tries=0), ())
         if intent is Intent.BACK and state.answers:
             return self.ask(state.undone(), (line("ask.back"),))
         if intent is Intent.HELP:
@@ -154,7 +186,7 @@ class Call:
             return Transfer((line("transfer.intro"),), replace(state, tries=0))
         why = (line("advisor.closed"), *self.advisor.callback) if self.advisor.configured else (
             line("advisor.none"),)
-        lines = (*why, line("help.keys"), *self._offline())
+        lines = (*why, line("help.keys"), *self._offline(at_result=state.phase is Phase.RESULT))
         return self.present(state, lines)
 
     def _failed(self, state: CallState, intent: Intent) -> Reply:
@@ -180,12 +212,12 @@ class Call:
                 said: tuple[Line, ...] = (line("result.check_gate", item=line(gate.label)),)
             else:
                 said = (line("result.gate_failed", item=line(gate.label)), *self._obtain(gate.id))
-            lines: tuple[Line, ...] = (*said, *self._offline())
+            lines: tuple[Line, ...] = (*said, *self._offline(at_result=True))
         elif usable:
             here = replace(here, focus=state.focus % len(usable))
             lines = self._usable(usable, here.focus)
         else:
-            lines = (*self._closest(known, state), *self._offline())
+            lines = (*self._closest(known, state), *self._offline(at_result=True))
         return Listen((*preface, *lines, *self._result_options(here, usable)), here)
 
     def _usable(self, usable: tuple[Provider, ...], focus: int) -> tuple[Line, ...]:
@@ -205,13 +237,18 @@ class Call:
         if provider.caution:
             lines.append(line(provider.caution))
         if focus == 0:
-            lines.extend(self._offline())
+            lines.extend(self._offline(at_result=True))
             lines.extend(line(key) for key in self.flow.steps)
         return tuple(lines)
 
-    def _offline(self) -> tuple[Line, ...]:
-        """The way that needs no internet: France Services, where to find one, a relative."""
-        return (line("help.france_services"), line("help.mairie"), line("help.relative"))
+    def _offline(self, at_result: bool = False) -> tuple[Line, ...]:
+        """The way that needs no internet: France Services, where to find one, a relative.
+
+        At the result the line finds the place itself (key 4) instead of sending the caller to the
+        mairie: one sentence for another, so the result is no longer.
+        """
+        where = line("places.offer") if at_result and self.places is not None else line("help.mairie")
+        return (line("help.france_services"), where, line("help.relative"))
 
     def _obtain(self, cid: str) -> tuple[Line, ...]:
         obtain = self.flow.criterion(cid).obtain
@@ -230,6 +267,107 @@ class Call:
         if self.advisor.reachable:
             options.append(line("keys.advisor"))
         return tuple(options)
+
+    # The nearest France Services (issue 9): postcode, read back, two places at a time, back.
+
+    def _clock(self) -> datetime:
+        return self.now or datetime.now(UTC)
+
+    def _ask_postcode(self, state: CallState, preface: tuple[Line, ...]) -> Reply:
+        here = replace(state, phase=Phase.POSTCODE)
+        lines = (*preface, line("places.ask"), line("places.ask_speech"), line("places.ask_back"))
+        return Listen(lines, here, digits=5)
+
+    def postcode(self, state: CallState, entry: Entry) -> Reply:
+        """What the caller typed or said at the postcode question."""
+        assert self.places is not None
+        if entry.kind is Kind.BACK:
+            return self._back_to_result(state, ())
+        if entry.kind is Kind.POSTCODE:
+            found = self.places.postcode(entry)
+            if found is not None:
+                # The tries so far still count: a postcode denied at the read-back is one more.
+                here = replace(state, phase=Phase.CONFIRM, postcode=found.code, page=0)
+                return Listen(say.readback(found), here)
+            why: tuple[Line, ...] = (*say.not_found(entry.candidates[0]), line("places.try_again"))
+        elif entry.kind is Kind.SILENCE:
+            why = (line("ask.silence"),)
+        else:
+            why = (line("places.invalid"),)
+        tries = state.tries + 1
+        if tries >= POSTCODE_TRIES:
+            # No loop: the mairie knows the nearest place; the caller is back at the result.
+            return self._back_to_result(state, (*why[:1], line("places.mairie")))
+        return self._ask_postcode(replace(state, tries=tries), why)
+
+    def _at_confirm(self, state: CallState, intent: Intent) -> Reply:
+        assert self.places is not None
+        found = self.places.directory.postcode(state.postcode)
+        if found is None:  # the data changed between two requests of this call
+            return self._ask_postcode(replace(state, postcode="", tries=0), ())
+        if intent is Intent.YES:
+            return self._places(replace(state, page=0, tries=0))
+        if intent is Intent.NO:
+            # Counted as a try: a caller who says « non » again and again ends at the mairie.
+            tries = state.tries + 1
+            if tries >= POSTCODE_TRIES:
+                return self._back_to_result(replace(state, postcode=""), (line("places.mairie"),))
+            return self._ask_postcode(replace(state, postcode="", tries=tries), (line("places.again"),))
+        if intent is Intent.BACK:
+            return self._ask_postcode(replace(state, postcode="", tries=0), ())
+        if intent is Intent.HELP:
+            return self._help(replace(state, phase=Phase.RESULT, postcode=""))
+        if intent is Intent.REPEAT:
+            return Listen(say.readback(found), state)
+        tries = state.tries + 1
+        if tries >= MAX_TRIES:
+            return self._back_to_result(replace(state, postcode=""), (line("places.mairie"),))
+        why = line("ask.silence" if intent is Intent.SILENCE else "ask.invalid")
+        return Listen((why, *say.readback(found)), replace(state, tries=tries))
+
+    def _places(self, state: CallState, preface: tuple[Line, ...] = ()) -> Reply:
+        assert self.places is not None
+        directory = self.places.directory
+        found = directory.postcode(state.postcode)
+        if found is None:
+            return self._ask_postcode(replace(state, postcode="", tries=0), ())
+        here = replace(state, phase=Phase.PLACES)
+        lines = say.page(directory, found, state.page, self._clock())
+        more = say.more(directory, found, state.page)
+        return Listen((*preface, *lines, *say.keys(more)), here)
+
+    def _at_places(self, state: CallState, intent: Intent) -> Reply:
+        assert self.places is not None
+        found = self.places.directory.postcode(state.postcode)
+        if intent in (Intent.YES, Intent.REPEAT):
+            return self._places(replace(state, tries=0))
+        more = found is not None and say.more(self.places.directory, found, state.page)
+        if intent in (Intent.NO, Intent.NEXT) and more:
+            return self._places(replace(state, page=state.page + 1, tries=0))
+        if intent is Intent.BACK:
+            return self._back_to_result(state, ())
+        if intent is Intent.HELP:
+            return self._help(replace(state, phase=Phase.RESULT))
+        tries = state.tries + 1
+        if tries >= MAX_TRIES or found is None:
+            return self._back_to_result(state, ())
+        why = line("ask.silence" if intent is Intent.SILENCE else "ask.invalid")
+        return Listen((why, *say.keys(more)), replace(state, tries=tries))
+
+    def _back_to_result(self, state: CallState, preface: tuple[Line, ...]) -> Reply:
+        """At the result again: its keys, not the whole result (the caller heard it already)."""
+        here = replace(state, phase=Phase.RESULT, tries=0)
+        usable = eligible(self.flow, here.answers)
+        return Listen((*preface, line("places.back"), *self._result_options(here, usable)), here)
+
+    def _place_sms(self, state: CallState) -> tuple[Line, ...]:
+        """The place the caller heard first on their last page, for the SMS; none before."""
+        if self.places is None or not state.postcode:
+            return ()
+        directory = self.places.directory
+        found = directory.postcode(state.postcode)
+        nearby = directory.nearest(found, 1, state.page * say.PAGE) if found else ()
+        return say.sms(nearby[0], self._clock()) if nearby else ()
 
     def after_text(self, state: CallState, fate: SmsFate) -> Reply:
         """Say whether the SMS left, then wait at the result again; the call goes on either way."""

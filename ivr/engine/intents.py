@@ -20,6 +20,7 @@ class Intent(StrEnum):
     HELP = "help"
     SMS = "sms"
     NEXT = "next"
+    PLACES = "places"
     SILENCE = "silence"
     INVALID = "invalid"
 
@@ -34,12 +35,14 @@ KEYS = {
 }
 
 # At the result no yes/no question is pending: key 2 sends the result by SMS, key 3 tells the
-# next usable account.
-RESULT_KEYS = {**KEYS, "2": Intent.SMS, "3": Intent.NEXT}
+# next usable account, key 4 asks the postcode for the nearest France Services.
+RESULT_KEYS = {**KEYS, "2": Intent.SMS, "3": Intent.NEXT, "4": Intent.PLACES}
+# Hearing the places: 1 again, 2 the next two, * back to the result.
+PLACES_KEYS = {**KEYS, "1": Intent.REPEAT, "2": Intent.NEXT}
 
 SPOKEN = (
     Intent.YES, Intent.NO, Intent.UNSURE, Intent.EXPLAIN, Intent.BACK, Intent.REPEAT, Intent.HELP,
-    Intent.SMS, Intent.NEXT,
+    Intent.SMS, Intent.NEXT, Intent.PLACES,
 )
 # Words of politeness or hesitation around an answer, never counted (see understand.yaml).
 FILLER = "polite"
@@ -49,7 +52,7 @@ def from_digits(digits: str, phase: Phase | None = None) -> Intent:
     """The intent of one key press at this phase; anything but one known key is invalid."""
     if digits == "":
         return Intent.SILENCE
-    keys = RESULT_KEYS if phase is Phase.RESULT else KEYS
+    keys = RESULT_KEYS if phase is Phase.RESULT else PLACES_KEYS if phase is Phase.PLACES else KEYS
     return keys.get(digits, Intent.INVALID)
 
 

@@ -44,12 +44,14 @@ class Listen:
     With `closing`, silence ends the call after those lines (used at the result);
     without, silence comes back as a silence event on the same state. `patience` is how many
     seconds of silence to wait, when not the configured time (the greeting barely waits).
+    `digits` is how many keys make an answer: 1, or 5 for a postcode (ended early by #).
     """
 
     lines: tuple[Line, ...]
     state: CallState
     closing: tuple[Line, ...] | None = None
     patience: int | None = None
+    digits: int = 1
 
 
 @dataclass(frozen=True)

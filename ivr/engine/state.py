@@ -10,6 +10,10 @@ class Phase(StrEnum):
     GREET = "g"
     ASK = "q"
     RESULT = "r"
+    # After the result, the nearest France Services (issue 9): the postcode asked, read back, the places.
+    POSTCODE = "p"
+    CONFIRM = "c"
+    PLACES = "l"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class CallState:
     unsure: frozenset[str] = frozenset()
     helped: bool = False
     focus: int = 0
+    postcode: str = ""
+    page: int = 0
 
     def answered(self, cid: str, value: bool, unsure: bool = False) -> CallState:
         """This state with one more answer, before moving on."""

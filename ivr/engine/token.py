@@ -27,10 +27,12 @@ NONCE = 12
 TAG = 16
 # The most tries the token holds (the engine stops a step at 3).
 TRIES_CAP = 9
-PHASES = (Phase.GREET, Phase.ASK, Phase.RESULT)
-# Payload: one byte of phase, two flags and tries; one of question; one of the « helped » flag and
-# the result's focus; one per answer (criterion, then yes, no, or no after two « je ne sais pas »).
-HEADER = 3
+PHASES = (Phase.GREET, Phase.ASK, Phase.RESULT, Phase.POSTCODE, Phase.CONFIRM, Phase.PLACES)
+# Payload: one byte of two flags and tries; one of question; one of the « helped » flag and the
+# result's focus; one of the places page and phase; three of the postcode (its value + 1, 0 none);
+# one per answer (criterion, then yes, no, or no after two « je ne sais pas »).
+HEADER = 7
+MAX_PAGE = 15
 YES, NO, UNSURE = 1, 0, 2
 MAX_FOCUS = 127
 assert MAX_CRITERIA <= 63
@@ -38,7 +40,7 @@ assert MAX_CRITERIA <= 63
 
 def _key(secret: str, flow: Flow) -> AESGCMSIV:
     """A 256-bit key for this secret and this flow version, so a flow edit retires old tokens."""
-    info = f"ivr state token v2 {flow.id} {flow.digest}".encode()
+    info = f"ivr state token v3 {flow.id} {flow.digest}".encode()
     return AESGCMSIV(HKDF(hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode()))
 
 
@@ -84,21 +86,27 @@ class Tokens:
 
     def _pack(self, state: CallState) -> bytes:
         flow = self.flow
-        head = PHASES.index(state.phase) << 6 | int(state.transfer_failed) << 5 | int(state.sms_sent) << 4
+        head = int(state.transfer_failed) << 5 | int(state.sms_sent) << 4
         question = 0 if state.question is None else flow.index(state.question) + 1
         answers = bytes(
             flow.index(cid) << 2 | (YES if value else UNSURE if cid in state.unsure else NO)
             for cid, value in state.answers
         )
         third = int(state.helped) << 7 | min(state.focus, MAX_FOCUS)
-        return bytes((head | min(state.tries, TRIES_CAP), question, third)) + answers
+        fourth = min(state.page, MAX_PAGE) << 4 | PHASES.index(state.phase)
+        postcode = (int(state.postcode) + 1 if state.postcode else 0).to_bytes(3, "big")
+        return bytes((head | min(state.tries, TRIES_CAP), question, third, fourth)) + postcode + answers
 
     def _unpack(self, payload: bytes) -> CallState:
         # Only this server seals tokens, but a token from an older release must still fail cleanly.
         flow = self.flow
-        head, question, third, answers = payload[0], payload[1], payload[2], payload[HEADER:]
+        head, question, third, fourth = payload[0], payload[1], payload[2], payload[3]
+        code, answers = int.from_bytes(payload[4:HEADER], "big"), payload[HEADER:]
         try:
-            phase = PHASES[head >> 6]
+            phase = PHASES[fourth & 0x0F]
+            if head >> 6 or code > 100_000:
+                raise ValueError("header")
+            postcode = f"{code - 1:05d}" if code else ""
             tries = head & 0x0F
             if tries > TRIES_CAP:
                 raise ValueError("tries")
@@ -115,5 +123,8 @@ class Tokens:
             raise TokenError(f"malformed token ({exc})") from exc
         if phase is Phase.ASK and asked is None:
             raise TokenError("a question step without a question")
+        if phase in (Phase.CONFIRM, Phase.PLACES) and not postcode:
+            raise TokenError("a places step without a postcode")
         return CallState(phase, tuple(pairs), asked, tries, bool(head & 0x20), bool(head & 0x10),
-                         unsure=frozenset(unsure), helped=bool(third >> 7), focus=third & MAX_FOCUS)
+                         unsure=frozenset(unsure), helped=bool(third >> 7), focus=third & MAX_FOCUS,
+                         postcode=postcode, page=fourth >> 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 # GSM 03.38 basic character set (the escape code 0x1B left out) and its extension table,
@@ -51,3 +52,22 @@ def measure(text: str) -> Length:
             segments, used = segments + 1, 0
         used += cost
     return Length(encoding, units, segments)
+
+
+# Characters outside GSM-7 found in names and addresses, and what to write instead.
+FOLDS = {"œ": "oe", "Œ": "OE", "æ": "ae", "’": "'", "‘": "'", "«": '"', "»": '"', "–": "-", "—": "-",
+         "\u00a0": " ", "…": "...", "°": "o"}
+
+
+def gsm7(text: str) -> str:
+    """The text in GSM-7 characters only: accents GSM-7 lacks dropped (ê → e, ç → c), the rest folded."""
+    out = []
+    for ch in text:
+        if ch in GSM_BASIC or ch in GSM_EXTENSION:
+            out.append(ch)
+        elif ch in FOLDS:
+            out.append(FOLDS[ch])
+        else:
+            base = unicodedata.normalize("NFKD", ch)[0]
+            out.append(base if base in GSM_BASIC else "")
+    return "".join(out)

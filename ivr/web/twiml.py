@@ -63,8 +63,9 @@ class Renderer:
             gather = response.gather(
                 input="dtmf speech",
                 language=LANGUAGE,
-                num_digits=1,
-                finish_on_key="",
+                num_digits=reply.digits,
+                # One key answers a question; a postcode may end early with # (ISO/IEC 13714).
+                finish_on_key="#" if reply.digits > 1 else "",
                 # Each failed try buys more time: slower callers get it without asking (Section 508).
                 timeout=reply.patience or self.timeout * (1 + reply.state.tries),
                 speech_timeout="auto",

@@ -114,7 +114,8 @@ def incoming() -> Response:
 def transfer() -> Response:
     party = _party()
     query = request.args.items(multi=True)
-    reply = service().assistant.transferred(party, query, explain=request.args.get("intro") == "1")
+    reply = service().assistant.transferred(party, query, explain=request.args.get("intro") == "1",
+                                            postcode=request.args.get("cp", ""))
     return _twiml(reply, party)
 
 
