@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup call test serve check lint
+.PHONY: setup call test serve check lint graph
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ lint: setup
 
 test: setup lint check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Each flow's plan, drawn: docs/flows/<flow>.dot (its source, checked by the tests) and .svg.
+graph: setup
+	mkdir -p docs/flows
+	for flow in flows/*.yaml; do \
+		name=$$(basename $$flow .yaml); \
+		$(BIN)/ivr graph --flow $$flow -o docs/flows/$$name.dot || exit 1; \
+		$(BIN)/ivr graph --flow $$flow -o docs/flows/$$name.svg || exit 1; \
+	done
 
 # Local use (IVR_LOCAL=1): signatures checked only if TWILIO_AUTH_TOKEN is set, loopback only.
 serve: setup
