@@ -94,6 +94,7 @@ def check(args: argparse.Namespace, out=None) -> int:
 def graph(args: argparse.Namespace, out=None) -> int:
     from ivr.app import create_app
     from ivr.graph.draw import FORMATS, dot, render
+    from ivr.graph.observed import observe_report
     from ivr.graph.plan import build
 
     # The app's own flow, catalog and planner: the drawing is the plan calls follow. No server
@@ -103,7 +104,8 @@ def graph(args: argparse.Namespace, out=None) -> int:
     plan = build(service.call.flow, service.call.planner)
     suffix = Path(args.output).suffix.lstrip(".") if args.output else ""
     fmt = args.format or (suffix if suffix in FORMATS else "svg")
-    data = render(dot(plan, service.renderer.catalog), fmt)
+    observation = observe_report(plan, args.observed) if args.observed else None
+    data = render(dot(plan, service.renderer.catalog, observation), fmt)
     if args.output:
         try:
             Path(args.output).write_bytes(data)
@@ -154,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                       help="svg, png (laid out by Graphviz) or dot (its source); default: from -o, else svg")
     draw.add_argument("-o", "--output", metavar="FILE",
                       help="write the drawing to this file (default: standard output)")
+    draw.add_argument("--observed", metavar="REPORT",
+                      help="also the shares callers really took, from a journal report of this flow "
+                           "(the output of `ivr report --flow ID --since 30d --json`)")
     draw.set_defaults(run=graph)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)

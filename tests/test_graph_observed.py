@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 
 import pytest
 
+from ivr.cli import main
 from ivr.engine.planner import FewestSeconds
 from ivr.engine.reply import line
 from ivr.flow import Flow
@@ -126,3 +128,40 @@ def test_the_observed_drawing_sets_observed_shares_beside_the_expected_ones():
     assert say("graph.unobserved") in source
     # Edges are as thick as the observed shares: 0.6 + 5 × 0.8 for « oui » to the gate.
     assert re.search(rf"\t{root.id} -> {root.yes} \[[^\]]*penwidth=4\.6 ", source)
+
+
+def report(path, flow: str | None, funnel) -> str:
+    """A journal report as `ivr report --flow ID --json` writes it (its other figures trimmed)."""
+    data = {"flow": flow, "calls": 200, "outcomes": {}, "funnel": funnel}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_ivr_graph_observed_draws_the_shares_of_a_journal_report_beside_the_expected_ones(tmp_path, capsys):
+    d = drawn(SEED)
+    root = d.plan.root
+    counts = {"reached": 200, "yes": 160, "no": 20, "unsure": 3, "hung_up": 20}
+    path = report(tmp_path / "report.json", d.flow.id, [{"question": root.question, **counts}])
+    assert main(["graph", "--flow", str(SEED), "--observed", path, "--format", "dot"]) == 0
+    drawing = capsys.readouterr().out
+    assert drawing == dot(d.plan, d.catalog, observe(d.plan, {root.question: counts})).source
+    assert d.catalog.render(line("graph.legend.observed", calls="200")) in drawing
+
+
+@pytest.mark.parametrize(("content", "named"), [
+    ("not json", "report.json: a journal report in JSON"),
+    ("[]", "report.json: a JSON object"),
+    (json.dumps({"flow": None, "funnel": []}), "report.json: flow: a report of flow franceconnect_seed"),
+    (json.dumps({"flow": "franceconnect_seed"}), "report.json: funnel: a list"),
+    (json.dumps({"flow": "franceconnect_seed", "funnel": [{"yes": 1}]}), "report.json: funnel[0]: "),
+    (json.dumps({"flow": "franceconnect_seed", "funnel": [{"question": "nir", "yes": -1}]}),
+     "report.json: funnel: counts['nir']['yes']"),
+], ids=["not json", "not an object", "every flow", "no funnel", "no question", "negative count"])
+def test_a_report_that_is_not_this_flows_journal_report_is_refused_naming_the_file_and_field(
+        tmp_path, capsys, content, named):
+    path = tmp_path / "report.json"
+    path.write_text(content, encoding="utf-8")
+    out = tmp_path / "plan.dot"
+    assert main(["graph", "--flow", str(SEED), "--observed", str(path), "-o", str(out)]) == 2
+    assert named in capsys.readouterr().err
+    assert not out.exists()

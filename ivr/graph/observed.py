@@ -17,10 +17,13 @@ flow) are left out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from ivr.engine.rules import Known
+from ivr.errors import GraphError
 from ivr.graph.plan import Plan, Shares, expected_odds
 
 # What the journal counts at each question.
@@ -60,3 +63,42 @@ def observe(plan: Plan, counts: Mapping[str, Mapping[str, int]]) -> Observation:
     first = plan.root.question
     calls = counts.get(first, {}).get("reached", 0) if first is not None else 0
     return Observation(plan.shares(odds), calls, unobserved)
+
+
+def read_report(path: str | Path, flow_id: str) -> dict[str, dict[str, int]]:
+    """The counts per question of a journal report of this flow (`ivr report --flow ID --json`).
+
+    The report is one JSON object; what is read of it is `flow` (the flow's id) and `funnel`, a
+    list of {"question": criterion id, "reached": n, "yes": n, "no": n, "unsure": n,
+    "hung_up": n}. Anything else in it (outcomes, SMS, durations) is not drawn.
+    """
+    try:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise GraphError(f"{path}: a journal report that can be read ({exc.strerror})") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GraphError(f"{path}: a journal report in JSON (`ivr report --json`): {exc}") from exc
+    if not isinstance(report, dict):
+        raise GraphError(f"{path}: a JSON object, the output of `ivr report --json`")
+    if report.get("flow") != flow_id:
+        raise GraphError(f"{path}: flow: a report of flow {flow_id} (`ivr report --flow {flow_id} --json`), "
+                         f"not {report.get('flow')!r}")
+    funnel = report.get("funnel")
+    if not isinstance(funnel, list):
+        raise GraphError(f"{path}: funnel: a list of questions with their counts")
+    counts: dict[str, dict[str, int]] = {}
+    for k, row in enumerate(funnel):
+        if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+            raise GraphError(f"{path}: funnel[{k}]: an object with a question id")
+        if row["question"] in counts:
+            raise GraphError(f"{path}: funnel[{k}]: question {row['question']} counted twice")
+        counts[row["question"]] = {name: value for name, value in row.items() if name != "question"}
+    return counts
+
+
+def observe_report(plan: Plan, path: str | Path) -> Observation:
+    """The plan's observed shares from a journal report file, any fault named with the file."""
+    try:
+        return observe(plan, read_report(path, plan.flow.id))
+    except ValueError as exc:
+        raise GraphError(f"{path}: funnel: {exc}") from exc
