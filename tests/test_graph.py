@@ -329,3 +329,10 @@ def paths(plan: Plan) -> list[tuple[Node, list[tuple[tuple[str, bool], ...]]]]:
         for answer in (True, False):
             stack.append((plan.by_id[node.after(answer)], (*answers, (node.question, answer))))
     return [(plan.by_id[nid], ways) for nid, ways in found.items()]
+
+
+def test_a_flow_with_too_many_answer_states_to_draw_is_refused_naming_the_flow(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("ivr.graph.plan.MAX_STATES", 50)
+    assert main(["graph", "--flow", str(SEED), "-o", str(tmp_path / "plan.svg")]) == 2
+    assert "flow franceconnect_seed: more than 50 answer states, too many to draw" in capsys.readouterr().err
+    assert not (tmp_path / "plan.svg").exists()
