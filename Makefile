@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup call test serve check lint vendor-dsfr
+.PHONY: setup call test serve check lint vendor-dsfr graph
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ lint: setup
 
 test: setup node_modules/.installed lint check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Each flow's plan, drawn: docs/flows/<flow>.dot (its source, checked by the tests), and .svg
+# laid out from that very file by Graphviz (the plan is built once per flow).
+graph: setup
+	mkdir -p docs/flows
+	for flow in flows/*.yaml; do \
+		name=$$(basename $$flow .yaml); \
+		$(BIN)/ivr graph --flow $$flow -o docs/flows/$$name.dot || exit 1; \
+		dot -Tsvg docs/flows/$$name.dot -o docs/flows/$$name.svg || exit 1; \
+	done
 
 # Local use (IVR_LOCAL=1): signatures checked only if TWILIO_AUTH_TOKEN is set, loopback only.
 serve: setup

@@ -1,4 +1,5 @@
-"""`ivr call`: play a whole call in the terminal; `ivr check`: validate the content files; `ivr places`."""
+"""`ivr call`: play a whole call in the terminal; `ivr check`: validate the content files;
+`ivr places`; `ivr graph`: draw a flow's plan."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import secrets
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ivr.errors import IvrError
+from ivr.errors import GraphError, IvrError
 from ivr.hours import PARIS
 from ivr.journal.cli import add_commands
 from ivr.phone import CallFailed, Phone, flask_transport, http_transport
@@ -110,6 +112,35 @@ def check(args: argparse.Namespace, out=None) -> int:
     return 0
 
 
+def graph(args: argparse.Namespace, out=None) -> int:
+    from ivr.app import create_app
+    from ivr.graph.draw import FORMATS, dot, render
+    from ivr.graph.observed import observe_report
+    from ivr.graph.plan import build
+
+    # The app's own flow, catalog and planner: the drawing is the plan calls follow. No server
+    # starts, so the secrets a server needs are not asked for (as for `ivr check`).
+    app = create_app({"IVR_LOCAL": True, **({"IVR_FLOW": args.flow} if args.flow else {})})
+    service = app.extensions["ivr"]
+    plan = build(service.call.flow, service.call.planner)
+    suffix = Path(args.output).suffix.lstrip(".") if args.output else ""
+    fmt = args.format or (suffix if suffix in FORMATS else "svg")
+    observation = observe_report(plan, args.observed) if args.observed else None
+    data = render(dot(plan, service.renderer.catalog, observation), fmt)
+    if args.output:
+        try:
+            Path(args.output).write_bytes(data)
+        except OSError as exc:
+            raise GraphError(f"{args.output}: a file the drawing can be written to ({exc.strerror})") from exc
+    else:
+        (out or sys.stdout).buffer.write(data)
+    asked = sum(1 for node in plan.nodes if node.question is not None)
+    print(f"{plan.flow.id}: {asked} question nodes, {len(plan.nodes) - asked} endings "
+          f"(unfolded tree: {plan.unfolded} nodes), {plan.questions(plan.expected):.2f} questions "
+          f"per call expected", file=sys.stderr)
+    return 0
+
+
 def _moment(text: str) -> datetime:
     """A time given on the command line, in Paris time."""
     try:
@@ -142,6 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     validate.set_defaults(run=check)
     add_commands(commands)
     add_places(commands)
+    draw = commands.add_parser("graph", help="draw the plan of a flow: its questions, answers and endings")
+    draw.add_argument("--flow", help="flow file (default: IVR_FLOW)")
+    draw.add_argument("--format", choices=("svg", "png", "dot"),
+                      help="svg, png (laid out by Graphviz) or dot (its source); default: from -o, else svg")
+    draw.add_argument("-o", "--output", metavar="FILE",
+                      help="write the drawing to this file (default: standard output)")
+    draw.add_argument("--observed", metavar="REPORT",
+                      help="also the shares callers really took, from a journal report of this flow "
+                           "(the output of `ivr report --flow ID --since 30d --json`)")
+    draw.set_defaults(run=graph)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     try:

@@ -9,6 +9,7 @@ from ivr.engine.intents import FILLER, SPOKEN
 from ivr.engine.prompt_keys import PROMPTS
 from ivr.errors import ContentError
 from ivr.flow import Flow, load_flow
+from ivr.graph.draw import PROMPTS as DRAWING
 from ivr.prompts import VOCABULARY_FILE, Catalog, load_catalog
 from ivr.sms.message import check_length
 
@@ -28,6 +29,8 @@ def load_content(flow_path: str | Path, prompts_folder: str | Path) -> Content:
             raise ContentError(flow_path, field, f"a prompt key defined in {prompts_folder} (no '{key}')")
         catalog.require({key: frozenset()}, str(flow_path))
     catalog.require(PROMPTS, str(Path(prompts_folder)))
+    # The words of the plan's drawing (`ivr graph`): a content editor's `ivr check` covers them too.
+    catalog.require(DRAWING, str(Path(prompts_folder)))
     vocabulary = Path(prompts_folder) / VOCABULARY_FILE
     wanted = {intent.value for intent in SPOKEN}
     for intent in catalog.vocabulary:

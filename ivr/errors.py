@@ -23,3 +23,7 @@ class ConfigError(IvrError):
 
 class TokenError(IvrError):
     """A state token is malformed, tampered with, or from another flow version."""
+
+
+class GraphError(IvrError):
+    """A flow's plan cannot be drawn (too large), or its drawing cannot be rendered."""
