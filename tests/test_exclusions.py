@@ -35,7 +35,7 @@ def test_a_caller_with_the_msa_is_never_offered_ameli_on_any_path_of_the_2026_fl
     assert members and offered
 
 
-def test_a_caller_with_every_ameli_paper_and_the_msa_is_offered_the_msa_account_not_ameli():
+def test_a_caller_with_every_ameli_paper_and_the_msa_is_offered_the_msa_account_not_ameli(say):
     heard = transferred(str(CURRENT), "nir=1&secu=1&vitale=1&rib=1&email=1&msa=1&avis=0&piece=0&sms=0")
     assert say("result.eligible", providers=(line("provider.msa"),)) in heard
     assert say("provider.ameli") not in heard
@@ -64,12 +64,7 @@ def transferred(path: str, query: str) -> str:
     return spoken(phone)
 
 
-def say(key: str, **params) -> str:
-    catalog = create_app({"TWILIO_AUTH_TOKEN": AUTH_TOKEN}).extensions["ivr"].renderer.catalog
-    return catalog.render(line(key, **params))
-
-
-def test_an_excluded_provider_is_never_named_the_closest(flow_file):
+def test_an_excluded_provider_is_never_named_the_closest(flow_file, say):
     # Without the MSA's own account, an MSA member with every ameli paper has no account; ameli,
     # with no « non », would be the closest, but the MSA rule keeps it out of reach: impots.gouv.fr
     # (two « oui », one « non ») is named, with the déclaration de revenus missing.
@@ -81,7 +76,9 @@ def test_an_excluded_provider_is_never_named_the_closest(flow_file):
     assert say("provider.ameli") not in heard
 
 
-def test_a_caller_every_provider_excludes_hears_the_way_without_internet_and_no_closest_provider(flow_file):
+def test_a_caller_every_provider_excludes_hears_the_way_without_internet_and_no_closest_provider(
+    flow_file, say
+):
     path = flow_file(lambda d: d.update(providers=[p for p in d["providers"] if p["id"] == "ameli"]))
     heard = transferred(path, "nir=1&secu=1&vitale=1&rib=1&email=1&msa=1")
     assert say("result.none") in heard
