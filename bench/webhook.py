@@ -196,6 +196,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Procfile's default)")
     parser.add_argument("--rounds", type=int, default=9, help="rounds, servers in turn; medians are printed")
     parser.add_argument("--python", action="store_true", help="use the Python client even if wrk is here")
+    parser.add_argument("--servers", default=",".join(APPS),
+                        help=f"which servers to load, comma-separated (default: all of {', '.join(APPS)})")
     args = parser.parse_args()
 
     # The calls are recorded in-process: their log lines would only bury the figures.
@@ -211,15 +213,19 @@ def main() -> int:
     # Every server checks signatures against our public URL, the one the requests were signed for.
     env = {"IVR_LOCAL": "", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url,
            "IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}
-    apps = dict(APPS)
+    chosen = args.servers.split(",")
+    if unknown := set(chosen) - set(APPS):
+        parser.error(f"unknown server(s): {', '.join(sorted(unknown))}; choose among {', '.join(APPS)}")
+    apps = {name: APPS[name] for name in APPS if name in chosen}
     with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
         databases = {"sqlite": f"sqlite:///{folder / 'journal.sqlite3'}"}
-        try:
-            databases["postgres"] = stack.enter_context(Postgres()).url
-        except RuntimeError as error:
-            print(f"no PostgreSQL row: {error}")
-            del apps["postgres"]
+        if "postgres" in apps:
+            try:
+                databases["postgres"] = stack.enter_context(Postgres()).url
+            except RuntimeError as error:
+                print(f"no PostgreSQL row: {error}")
+                del apps["postgres"]
         results: dict[str, list[Figures]] = {name: [] for name in apps}
         servers = {}
         for name, (app, extra, _) in apps.items():

@@ -447,6 +447,71 @@ def test_the_outbox_never_holds_the_number_in_clear(sms, app, phone, twilio_api,
     assert row.status == "failed" and row.sealed is None
 
 
+# Durable: what the outbox holds outlives the server that queued it
+
+
+def stopped(app) -> None:
+    """The server stops, as a worker does on a deploy: what it held in memory is gone."""
+    app.extensions["ivr"].assistant.journal.close()
+    app.extensions["ivr"].assistant.sms.close()
+
+
+def outbox_row(app):
+    with app.extensions["ivr"].assistant.sms.engine.connect() as connection:
+        return connection.execute(select(sms_outbox)).one()
+
+
+def test_a_queued_sms_survives_a_restart_and_leaves_from_the_next_server(sms, config, twilio_api, monkeypatch):
+    # The first server queues the message and stops before its delivery loop takes it.
+    monkeypatch.setattr(Outbox, "running", lambda self: None)
+    first = create_app(config)
+    answer = step_at_result(first.test_client(), first, "CA" + "6" * 32, MOBILE)
+    assert SENT in answer.get_data(as_text=True)
+    stopped(first)
+    assert not twilio_api.calls
+    accepted(twilio_api)
+    second = create_app(config)
+    try:
+        assert deliver(second) == 1
+        row = outbox_row(second)
+    finally:
+        stopped(second)
+    assert len(twilio_api.calls) == 1
+    sent = form_of(twilio_api.calls[0])
+    assert sent["To"] == MOBILE and sent["From"] == SMS_FROM
+    # The result of that call (its MSA account), as it was queued.
+    assert "- msa.fr" in sent["Body"]
+    assert row.status == "sent" and row.sealed is None
+
+
+def test_a_message_waiting_for_its_second_try_gets_it_after_a_restart_that_rotates_the_secret(
+    sms, config, twilio_api, monkeypatch
+):
+    monkeypatch.setattr(Outbox, "running", lambda self: None)
+    twilio_api.add(responses.POST, MESSAGES, status=503, json=_twilio_error(20503, 503))
+    first = create_app(config)
+    step_at_result(first.test_client(), first, "CA" + "7" * 32, MOBILE)
+    assert deliver(first) == 1
+    stopped(first)
+    # Deployed again with a new secret; the old one stays accepted for a while.
+    twilio_api.replace(responses.POST, MESSAGES, status=201,
+                       json={"sid": "SM" + "0" * 32, "status": "queued", "account_sid": ACCOUNT_SID})
+    rotated = {**config, "IVR_SECRET": "a-new-secret-after-the-rotation-0123456789",
+               "IVR_SECRET_PREVIOUS": config["IVR_SECRET"]}
+    second = create_app(rotated)
+    try:
+        # Not before the wait between two tries, even on a new server.
+        assert deliver(second) == 0
+        later(second)
+        assert deliver(second) == 1
+        row = outbox_row(second)
+    finally:
+        stopped(second)
+    assert len(twilio_api.calls) == 2
+    assert form_of(twilio_api.calls[1])["To"] == MOBILE
+    assert row.status == "sent" and row.tries == 2
+
+
 def step_at_result(client, app, sid: str, caller: str):
     """Press 2 at the result of a call, signed as Twilio signs it: the webhook's answer."""
     state = CallState(Phase.RESULT, (("nir", True), ("affiliation_msa", True)))
