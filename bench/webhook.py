@@ -1,7 +1,7 @@
 """Webhook throughput and latency: our server against fixed-TwiML Flask baselines, and with its
 call journal on SQLite and on PostgreSQL, same run, same load.
 
-    python bench/webhook.py [--duration 3] [--connections 16] [--workers 3] [--rounds 9]
+    python bench/webhook.py [--duration 3] [--connections 16] [--workers 3] [--rounds 9] [--paces 0,20]
 
 All run under gunicorn as the Procfile starts it (gunicorn.conf.py), on loopback, and receive the
 same requests, recorded from real calls and signed. Ours checks every signature and answers each
@@ -14,6 +14,13 @@ or into a throwaway PostgreSQL server (Debian's package; the row is left out whe
 installed). A journal row counts the rows its database holds at the end against the requests its
 server answered. The load is `wrk` when installed, else a Python client. Prints each round,
 medians, and the median of the per-round ratios (rounds are paired in time).
+
+Each load runs at each pace: 0, every connection sends its next request as soon as it has the
+answer (the servers saturated: throughput, and latency that is mostly time queued); 20, every
+connection waits 20 ms after each answer, as a caller listens before answering (about half the
+signed baseline's capacity here: latency that is mostly time served). The worker model is judged
+by the signed baseline under it against the same app under sync workers; "ours" against the
+signed baseline tells our code's cost on top.
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ APPS = {
 }
 JOURNALS = ("sqlite", "postgres")
 # (ours or a baseline, against): goals for throughput (at least) and p99 (at most).
-RATIOS = {("ours", "signed"): (0.9, 1.2), ("ours", "baseline"): None, ("signed-gevent", "signed"): None,
+RATIOS = {("ours", "signed"): (0.9, 1.2), ("ours", "baseline"): None, ("signed-gevent", "signed"): (0.9, 1.2),
           ("sqlite", "ours"): (0.9, None), ("postgres", "ours"): (0.9, None)}
 
 
@@ -105,6 +112,7 @@ function request()
   headers["X-Twilio-Signature"] = r[3]
   return wrk.format("POST", r[1], headers, r[2])
 end
+%s
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("FIGURES %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
@@ -113,12 +121,15 @@ end
 """
 
 
-def wrk(url: str, requests: list[Request], duration: int, connections: int, folder: Path) -> Figures:
+def wrk(url: str, requests: list[Request], duration: int, connections: int, folder: Path,
+        pace: int = 0) -> Figures:
     # JSON string literals of ASCII text are valid Lua string literals.
     rows = ",\n".join("{" + ", ".join(json.dumps(v) for v in (r.path, r.body, r.signature)) + "}"
                        for r in requests)
     script = folder / "mix.lua"
-    script.write_text(LUA % ("{\n" + rows + "\n}"))
+    # wrk waits what delay() returns (milliseconds) before a connection's next request.
+    delay = f"function delay()\n  return {pace}\nend" if pace else ""
+    script.write_text(LUA % ("{\n" + rows + "\n}", delay))
     threads = min(2, connections)
     run = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "15s",
@@ -132,7 +143,7 @@ def wrk(url: str, requests: list[Request], duration: int, connections: int, fold
     return Figures(count / (micros / 1e6), p50 / 1000, p99 / 1000, errors, count)
 
 
-def python_load(url: str, requests: list[Request], duration: int, connections: int) -> Figures:
+def python_load(url: str, requests: list[Request], duration: int, connections: int, pace: int = 0) -> Figures:
     """The fallback: one thread per connection, keep-alive when the server allows it."""
     host = urllib.parse.urlsplit(url)
     latencies: list[float] = []
@@ -165,6 +176,8 @@ def python_load(url: str, requests: list[Request], duration: int, connections: i
             if not ok:
                 with lock:
                     errors[0] += 1
+            if pace:
+                time.sleep(pace / 1000)
         with lock:
             latencies.extend(mine)
 
@@ -189,74 +202,9 @@ def journal_rows(url: str) -> int:
         engine.dispose()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=3, help="seconds of load per round and server")
-    parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Procfile's default)")
-    parser.add_argument("--rounds", type=int, default=9, help="rounds, servers in turn; medians are printed")
-    parser.add_argument("--python", action="store_true", help="use the Python client even if wrk is here")
-    parser.add_argument("--servers", default=",".join(APPS),
-                        help=f"which servers to load, comma-separated (default: all of {', '.join(APPS)})")
-    args = parser.parse_args()
-
-    # The calls are recorded in-process: their log lines would only bury the figures.
-    logging.basicConfig(level=logging.WARNING)
-    ports = {name: free_port() for name in APPS}
-    ours_url = f"http://127.0.0.1:{ports['ours']}"
-    requests = requests_from(record_calls(ours_url, AUTH_TOKEN, {"IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}))
-    tool = "wrk" if shutil.which("wrk") and not args.python else "python"
-    print(f"{len(requests)} webhook requests recorded from real calls; load: {tool}, "
-          f"{args.connections} connections, {args.rounds} rounds of {args.duration}s per server, "
-          f"{args.workers} gunicorn workers, {os.cpu_count()} cores")
-
-    # Every server checks signatures against our public URL, the one the requests were signed for.
-    env = {"IVR_LOCAL": "", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url,
-           "IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}
-    chosen = args.servers.split(",")
-    if unknown := set(chosen) - set(APPS):
-        parser.error(f"unknown server(s): {', '.join(sorted(unknown))}; choose among {', '.join(APPS)}")
-    apps = {name: APPS[name] for name in APPS if name in chosen}
-    with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp, contextlib.ExitStack() as stack:
-        folder = Path(tmp)
-        databases = {"sqlite": f"sqlite:///{folder / 'journal.sqlite3'}"}
-        if "postgres" in apps:
-            try:
-                databases["postgres"] = stack.enter_context(Postgres()).url
-            except RuntimeError as error:
-                print(f"no PostgreSQL row: {error}")
-                del apps["postgres"]
-        results: dict[str, list[Figures]] = {name: [] for name in apps}
-        servers = {}
-        for name, (app, extra, _) in apps.items():
-            own = env
-            if name in JOURNALS:
-                own = {**env, "IVR_JOURNAL": "on", "IVR_DATABASE_URL": databases[name]}
-            servers[name] = stack.enter_context(
-                Gunicorn(ports[name], args.workers, own, folder, app=app, extra=extra))
-        for number in range(args.rounds):
-            # Servers take turns in a rotating order, so a neighbour's burst hits each alike.
-            names = list(apps)[number % len(apps):] + list(apps)[:number % len(apps)]
-            for name in names:
-                url = servers[name].url
-                began = servers[name].cpu_seconds()
-                if tool == "wrk":
-                    figures = wrk(url, requests, args.duration, args.connections, folder)
-                else:
-                    figures = python_load(url, requests, args.duration, args.connections)
-                used = servers[name].cpu_seconds() - began
-                figures = replace(figures, cpu=used / (figures.rate * args.duration) * 1e6)
-                results[name].append(figures)
-                print(f"  round {number + 1} {name:13} {figures.rate:7.0f} req/s  p50 {figures.p50:6.2f} ms  "
-                      f"p99 {figures.p99:6.2f} ms  cpu {figures.cpu:4.0f} us/req  errors {figures.errors}")
-        kept = {}
-        for name in JOURNALS:
-            if name in servers:
-                # Stopping the server writes what its workers still hold.
-                servers[name].stop()
-                kept[name] = journal_rows(databases[name])
-
-    print("median over rounds:")
+def summarise(pace: int, results: dict[str, list[Figures]]) -> None:
+    """Medians over rounds at one pace, and the ratios the goals are about."""
+    print(f"pace {pace} ms, median over rounds:")
     for name, runs in results.items():
         print(f"  {name:13} {statistics.median(f.rate for f in runs):7.0f} req/s  "
               f"p50 {statistics.median(f.p50 for f in runs):6.2f} ms  "
@@ -274,14 +222,93 @@ def main() -> int:
             met = rate >= goals[0] and (goals[1] is None or tail <= goals[1])
             wanted = f">= {goals[0]}" + ("" if goals[1] is None else f", <= {goals[1]}")
             verdict = f"  (goals: {wanted}: {'met' if met else 'NOT met'})"
-        print(f"{one} / {other}: throughput {rate:.2f}, p99 {tail:.2f}, "
+        print(f"  {one} / {other}: throughput {rate:.2f}, p99 {tail:.2f}, "
               f"requests per CPU second {cpu:.2f} (medians of per-round ratios){verdict}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=3, help="seconds of load per round and server")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Procfile's default)")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds, servers in turn; medians are printed")
+    parser.add_argument("--python", action="store_true", help="use the Python client even if wrk is here")
+    parser.add_argument("--servers", default=",".join(APPS),
+                        help=f"which servers to load, comma-separated (default: all of {', '.join(APPS)})")
+    parser.add_argument("--paces", default="0,20",
+                        help="ms each connection waits after an answer; one load per pace (default 0,20)")
+    args = parser.parse_args()
+    try:
+        paces = [int(pace) for pace in args.paces.split(",")]
+    except ValueError:
+        parser.error(f"--paces takes whole milliseconds separated by commas, not {args.paces!r}")
+
+    # The calls are recorded in-process: their log lines would only bury the figures.
+    logging.basicConfig(level=logging.WARNING)
+    ports = {name: free_port() for name in APPS}
+    ours_url = f"http://127.0.0.1:{ports['ours']}"
+    requests = requests_from(record_calls(ours_url, AUTH_TOKEN, {"IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}))
+    tool = "wrk" if shutil.which("wrk") and not args.python else "python"
+    print(f"{len(requests)} webhook requests recorded from real calls; load: {tool}, "
+          f"{args.connections} connections, {args.rounds} rounds of {args.duration}s per server, "
+          f"{args.workers} gunicorn workers, {os.cpu_count()} cores, paces {paces} ms")
+
+    # Every server checks signatures against our public URL, the one the requests were signed for.
+    env = {"IVR_LOCAL": "", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url,
+           "IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}
+    chosen = args.servers.split(",")
+    if unknown := set(chosen) - set(APPS):
+        parser.error(f"unknown server(s): {', '.join(sorted(unknown))}; choose among {', '.join(APPS)}")
+    apps = {name: APPS[name] for name in APPS if name in chosen}
+    with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp, contextlib.ExitStack() as stack:
+        folder = Path(tmp)
+        databases = {"sqlite": f"sqlite:///{folder / 'journal.sqlite3'}"}
+        if "postgres" in apps:
+            try:
+                databases["postgres"] = stack.enter_context(Postgres()).url
+            except RuntimeError as error:
+                print(f"no PostgreSQL row: {error}")
+                del apps["postgres"]
+        results: dict[int, dict[str, list[Figures]]] = {pace: {name: [] for name in apps} for pace in paces}
+        servers = {}
+        for name, (app, extra, _) in apps.items():
+            own = env
+            if name in JOURNALS:
+                own = {**env, "IVR_JOURNAL": "on", "IVR_DATABASE_URL": databases[name]}
+            servers[name] = stack.enter_context(
+                Gunicorn(ports[name], args.workers, own, folder, app=app, extra=extra))
+        for number in range(args.rounds):
+            # Servers take turns in a rotating order, so a neighbour's burst hits each alike.
+            names = list(apps)[number % len(apps):] + list(apps)[:number % len(apps)]
+            for pace in paces:
+                for name in names:
+                    url = servers[name].url
+                    began = servers[name].cpu_seconds()
+                    if tool == "wrk":
+                        figures = wrk(url, requests, args.duration, args.connections, folder, pace)
+                    else:
+                        figures = python_load(url, requests, args.duration, args.connections, pace)
+                    used = servers[name].cpu_seconds() - began
+                    figures = replace(figures, cpu=used / (figures.rate * args.duration) * 1e6)
+                    results[pace][name].append(figures)
+                    print(f"  round {number + 1} pace {pace:2} {name:13} {figures.rate:7.0f} req/s  "
+                          f"p50 {figures.p50:6.2f} ms  p99 {figures.p99:6.2f} ms  "
+                          f"cpu {figures.cpu:4.0f} us/req  errors {figures.errors}")
+        kept = {}
+        for name in JOURNALS:
+            if name in servers:
+                # Stopping the server writes what its workers still hold.
+                servers[name].stop()
+                kept[name] = journal_rows(databases[name])
+
+    for pace, by_server in results.items():
+        summarise(pace, by_server)
     for name, rows in kept.items():
-        answered = sum(f.count for f in results[name])
+        answered = sum(f.count for by_server in results.values() for f in by_server[name])
         # wrk counts the requests answered within each round; a few more were in flight at its end.
         print(f"journal {name}: {rows} rows for {answered} requests counted by the load tool"
               + ("" if rows >= answered else f"  (MISSING {answered - rows})"))
-    errors = sum(f.errors for runs in results.values() for f in runs)
+    errors = sum(f.errors for by_server in results.values() for runs in by_server.values() for f in runs)
     if errors:
         print(f"ERRORS: {errors} failed or non-200 responses")
         return 1

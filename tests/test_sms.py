@@ -461,7 +461,9 @@ def outbox_row(app):
         return connection.execute(select(sms_outbox)).one()
 
 
-def test_a_queued_sms_survives_a_restart_and_leaves_from_the_next_server(sms, config, twilio_api, monkeypatch):
+def test_a_queued_sms_survives_a_restart_and_leaves_from_the_next_server(
+    sms, config, twilio_api, monkeypatch
+):
     # The first server queues the message and stops before its delivery loop takes it.
     monkeypatch.setattr(Outbox, "running", lambda self: None)
     first = create_app(config)
