@@ -7,6 +7,7 @@ import base64
 import logging
 import secrets
 import shutil
+import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -512,6 +513,33 @@ def test_a_message_waiting_for_its_second_try_gets_it_after_a_restart_that_rotat
     assert len(twilio_api.calls) == 2
     assert form_of(twilio_api.calls[1])["To"] == MOBILE
     assert row.status == "sent" and row.tries == 2
+
+
+def test_a_server_that_stops_lets_the_sms_it_is_sending_settle_and_leaves_the_others_queued(
+    sms, app, client, twilio_api
+):
+    sending = threading.Event()
+
+    def slow(request):
+        sending.set()
+        time.sleep(1)
+        return 201, {}, '{"sid": "SM00000000000000000000000000000000", "status": "queued"}'
+
+    twilio_api.add_callback(responses.POST, MESSAGES, callback=slow)
+    outbox = app.extensions["ivr"].assistant.sms
+    migrate.upgrade(outbox.engine)
+    # The first call's message starts the delivery loop, which takes it at once; the second waits.
+    step_at_result(client, app, "CA" + "8" * 32, MOBILE)
+    assert sending.wait(5)
+    step_at_result(client, app, "CA" + "9" * 32, "+33712345678")
+    began = time.monotonic()
+    outbox.close()
+    waited = time.monotonic() - began
+    with outbox.engine.connect() as connection:
+        statuses = dict(connection.execute(select(sms_outbox.c.destination, sms_outbox.c.status)).all())
+    assert 0.3 < waited < outbox.deadline + 1
+    assert len(twilio_api.calls) == 1
+    assert statuses == {outbox.destination(MOBILE): "sent", outbox.destination("+33712345678"): "queued"}
 
 
 def step_at_result(client, app, sid: str, caller: str):

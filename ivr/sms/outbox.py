@@ -96,6 +96,7 @@ class Outbox:
         self._pid = 0
         self._ready = False
         self._stop = False
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     # The webhook's side: a few milliseconds, whatever Twilio does.
@@ -134,12 +135,20 @@ class Outbox:
         if self._pid != os.getpid():
             self._pid = os.getpid()
             self._stop = False
+            self._wake = threading.Event()
             self._thread = threading.Thread(target=self._run, name="ivr-sms", daemon=True)
             self._thread.start()
             atexit.register(self.close)
 
     def close(self) -> None:
+        """Stop this process's delivery loop, letting the message it is sending settle first (at most
+        one try's deadline): stopped mid-try, a message would stay unsettled until given up as
+        unconfirmed. Messages not yet taken stay queued for the next server."""
         self._stop = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and self._pid == os.getpid() and thread is not threading.current_thread():
+            thread.join(self.deadline + 1)
 
     def destination(self, number: str) -> str:
         """The number as the outbox knows it: an HMAC under IVR_SECRET, never the number."""
@@ -216,12 +225,15 @@ class Outbox:
                     log.warning("SMS outbox reachable again")
                 down = False
             if not tried:
-                time.sleep(INTERVAL)
+                self._wake.wait(INTERVAL)
 
     def deliver(self) -> int:
         """Claim the messages due and try each once; how many were tried."""
         ids = offload(self._due)
-        for row_id in ids:
+        for tried, row_id in enumerate(ids):
+            if self._stop:
+                # Stopping: the rest stay queued, for the next turn of any worker.
+                return tried
             self._deliver_one(row_id)
         return len(ids)
 
