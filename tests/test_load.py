@@ -80,11 +80,20 @@ class Counting:
         self.transport, self.retry = transport, retry
         self.sent = 0
         self.lost: list[str] = []
+        self.lost_numbers: list[int] = []
+        self._flying: set[int] = set()
         self._lock = threading.Lock()
+
+    def in_flight(self) -> set[int]:
+        """The numbers of the requests sent and not yet answered."""
+        with self._lock:
+            return set(self._flying)
 
     def __call__(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> Answer:
         with self._lock:
+            number = self.sent
             self.sent += 1
+            self._flying.add(number)
         try:
             return self.transport(url, form, headers)
         except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
@@ -92,7 +101,11 @@ class Counting:
                 raise
             with self._lock:
                 self.lost.append(url)
+                self.lost_numbers.append(number)
             return self.transport(url, form, headers)
+        finally:
+            with self._lock:
+                self._flying.discard(number)
 
 
 def crowd(server: Gunicorn, content, transport: Transport, seed: int) -> list[ScriptedCaller]:
@@ -155,7 +168,11 @@ def test_a_worker_killed_under_load_is_replaced_and_no_call_loses_its_state(laun
         while transport.sent < CALLS * 3 and time.monotonic() < deadline:
             time.sleep(0.01)
         victim = before[0]
+        sent, flying = transport.sent, transport.in_flight()
         os.kill(victim, signal.SIGKILL)
+        # In flight at the kill: those above and those sent since. Requests sent after it open new
+        # connections, which only the live workers accept.
+        flying |= set(range(sent, transport.sent))
         for future in futures:
             future.result(timeout=120)
     deadline = time.monotonic() + 20
@@ -165,7 +182,9 @@ def test_a_worker_killed_under_load_is_replaced_and_no_call_loses_its_state(laun
     assert victim not in after
     assert len(after) == WORKERS
     assert server.booted() == WORKERS + 1
-    assert len(transport.lost) <= 1, transport.lost
+    # A gevent worker serves several requests at once: those it held when killed are lost (Twilio
+    # would post them to the fallback URL), and no other request.
+    assert set(transport.lost_numbers) <= flying, transport.lost
     assert_every_call_ended_right(callers)
 
 
