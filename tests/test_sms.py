@@ -410,7 +410,7 @@ def test_row_4_the_daily_cap_holds_in_the_shared_database_for_every_worker(
             deliver(one)
     finally:
         for one in apps:
-            one.extensions["ivr"].assistant.journal.close()
+            stopped(one)
     assert len(twilio_api.calls) == 1
     assert sum(SENT in a for a in answers) == 1 and sum(CAPPED in a for a in answers) == 3
 
