@@ -25,15 +25,11 @@ import time
 from collections.abc import Callable
 
 from baseline_app import create_app as create_baseline
-from calls import record_calls
-from webhook import AUTH_TOKEN, SECRET, Request, requests_from
+from webhook import Request, recorded_requests, server_settings
 
 from ivr.observe.logs import gunicorn_logging
 
 BASE_URL = "http://127.0.0.1:8000"
-SETTINGS = {"IVR_LOCAL": "", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL,
-            "IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}
-
 WsgiApp = Callable[[dict, Callable], object]
 
 
@@ -68,7 +64,7 @@ def main() -> int:
     args = parser.parse_args()
 
     # As under gunicorn: multiprocess figures (read on import) and the app's line at INFO.
-    os.environ.update(SETTINGS)
+    os.environ.update(server_settings(BASE_URL))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ivr-bench-metrics-")
     config = gunicorn_logging("text")
     for handler in config["handlers"].values():
@@ -77,7 +73,7 @@ def main() -> int:
     logging.config.dictConfig(config)
     from ivr.app import create_app
 
-    requests = requests_from(record_calls(BASE_URL, AUTH_TOKEN, {"IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}))
+    requests = recorded_requests(BASE_URL)
     apps: dict[str, WsgiApp] = {"signed": create_baseline(signed=True), "ours": create_app()}
     statuses: dict[str, int] = {}
     for app in apps.values():  # warm: documents kept, code paths taken once

@@ -84,6 +84,17 @@ class Request:
     signature: str
 
 
+def server_settings(base_url: str) -> dict[str, str]:
+    """What every server of the bench runs with: signatures checked against ours, no journal."""
+    return {"IVR_LOCAL": "", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": base_url,
+            "IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}
+
+
+def recorded_requests(base_url: str) -> list[Request]:
+    """The webhook requests of whole calls, signed for this base URL."""
+    return requests_from(record_calls(base_url, AUTH_TOKEN, {"IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}))
+
+
 def requests_from(posted: list[Posted]) -> list[Request]:
     out = []
     for item in posted:
@@ -247,15 +258,14 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     ports = {name: free_port() for name in APPS}
     ours_url = f"http://127.0.0.1:{ports['ours']}"
-    requests = requests_from(record_calls(ours_url, AUTH_TOKEN, {"IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}))
+    requests = recorded_requests(ours_url)
     tool = "wrk" if shutil.which("wrk") and not args.python else "python"
     print(f"{len(requests)} webhook requests recorded from real calls; load: {tool}, "
           f"{args.connections} connections, {args.rounds} rounds of {args.duration}s per server, "
           f"{args.workers} gunicorn workers, {os.cpu_count()} cores, paces {paces} ms")
 
     # Every server checks signatures against our public URL, the one the requests were signed for.
-    env = {"IVR_LOCAL": "", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": ours_url,
-           "IVR_SECRET": SECRET, "IVR_JOURNAL": "off"}
+    env = server_settings(ours_url)
     chosen = args.servers.split(",")
     if unknown := set(chosen) - set(APPS):
         parser.error(f"unknown server(s): {', '.join(sorted(unknown))}; choose among {', '.join(APPS)}")

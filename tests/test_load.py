@@ -79,8 +79,7 @@ class Counting:
     def __init__(self, transport: Transport, retry: bool = False) -> None:
         self.transport, self.retry = transport, retry
         self.sent = 0
-        self.lost: list[str] = []
-        self.lost_numbers: list[int] = []
+        self.lost: dict[int, str] = {}  # request number: its URL
         self._flying: set[int] = set()
         self._lock = threading.Lock()
 
@@ -100,8 +99,7 @@ class Counting:
             if not self.retry:
                 raise
             with self._lock:
-                self.lost.append(url)
-                self.lost_numbers.append(number)
+                self.lost[number] = url
             return self.transport(url, form, headers)
         finally:
             with self._lock:
@@ -184,7 +182,7 @@ def test_a_worker_killed_under_load_is_replaced_and_no_call_loses_its_state(laun
     assert server.booted() == WORKERS + 1
     # A gevent worker serves several requests at once: those it held when killed are lost (Twilio
     # would post them to the fallback URL), and no other request.
-    assert set(transport.lost_numbers) <= flying, transport.lost
+    assert set(transport.lost) <= flying, transport.lost
     assert_every_call_ended_right(callers)
 
 
